@@ -1,0 +1,113 @@
+// epoll(7): the kernel keeps the interest set and a ready list, so a wait costs O(ready).
+//
+// Readiness mapping: EPOLLIN → readable, EPOLLOUT → writable, EPOLLRDHUP → read_closed,
+// EPOLLHUP → read_closed|write_closed (both directions are shut), EPOLLERR → error.
+// EPOLLRDHUP is requested with read interest. EPOLLET and EPOLLONESHOT are Trigger::edge and
+// Trigger::oneshot. A handle closed while registered leaves the set silently (the kernel
+// drops it with its last file reference), so the registration table is the kernel's, not ours.
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "posix.hpp"
+
+namespace muxlab::posix {
+namespace {
+
+constexpr Capabilities kCapabilities{
+    .mechanism = "epoll",
+    .reports = Readiness::readable | Readiness::writable | Readiness::read_closed |
+               Readiness::write_closed | Readiness::error,
+    .limit = Capabilities::Limit::none,
+    .handle_limit = 0,
+    .triggers = Trigger::edge | Trigger::oneshot,
+};
+
+std::uint32_t native_events(Interest interest, Trigger trigger) {
+  std::uint32_t events = 0;
+  if (has(interest, Interest::read)) events |= EPOLLIN | EPOLLRDHUP;
+  if (has(interest, Interest::write)) events |= EPOLLOUT;
+  if (has(trigger, Trigger::edge)) events |= EPOLLET;
+  if (has(trigger, Trigger::oneshot)) events |= EPOLLONESHOT;
+  return events;
+}
+
+Readiness readiness_of(std::uint32_t events) {
+  Readiness r = Readiness::none;
+  if (events & EPOLLIN) r |= Readiness::readable;
+  if (events & EPOLLOUT) r |= Readiness::writable;
+  if (events & EPOLLRDHUP) r |= Readiness::read_closed;
+  if (events & EPOLLHUP) r |= Readiness::read_closed | Readiness::write_closed;
+  if (events & EPOLLERR) r |= Readiness::error;
+  return r;
+}
+
+class EpollBackend final : public Backend {
+ public:
+  explicit EpollBackend(int epfd) : epfd_(epfd) {}
+  ~EpollBackend() override { ::close(epfd_); }
+
+  const Capabilities& capabilities() const override { return kCapabilities; }
+
+  Status add(Handle h, Interest interest, std::uint64_t token, Trigger trigger) override {
+    return control(EPOLL_CTL_ADD, "ADD", h, interest, token, trigger);
+  }
+
+  Status modify(Handle h, Interest interest, std::uint64_t token, Trigger trigger) override {
+    return control(EPOLL_CTL_MOD, "MOD", h, interest, token, trigger);
+  }
+
+  Status remove(Handle h) override {
+    if (::epoll_ctl(epfd_, EPOLL_CTL_DEL, h, nullptr) != 0)
+      return errno_error(errno, fmt::format("epoll_ctl(DEL) fd {}", h));
+    return {};
+  }
+
+  Result<std::size_t> wait(std::span<Event> out, Duration timeout) override {
+    if (out.empty()) return Error(Errc::invalid_argument, "wait needs room for at least one event");
+    if (native_.size() < out.size()) native_.resize(out.size());
+    const int capacity = static_cast<int>(out.size());
+    const WaitDeadline deadline(timeout);
+    int n;
+    while ((n = ::epoll_wait(epfd_, native_.data(), capacity, deadline.remaining_ms())) < 0) {
+      if (errno != EINTR) return errno_error(errno, "epoll_wait");
+    }
+    for (int i = 0; i < n; ++i) {
+      const int fd = native_[i].data.fd;
+      out[i] = Event{fd, readiness_of(native_[i].events), tokens_[fd]};
+    }
+    return static_cast<std::size_t>(n);
+  }
+
+ private:
+  Status control(int op, const char* op_name, Handle h, Interest interest, std::uint64_t token,
+                 Trigger trigger) {
+    if (h < 0) return Error(Errc::bad_handle, fmt::format("epoll_ctl({}) fd {}", op_name, h));
+    epoll_event ev{};
+    ev.events = native_events(interest, trigger);
+    ev.data.fd = h;
+    if (::epoll_ctl(epfd_, op, h, &ev) != 0)
+      return errno_error(errno, fmt::format("epoll_ctl({}) fd {}", op_name, h));
+    if (static_cast<std::size_t>(h) >= tokens_.size())
+      tokens_.resize(static_cast<std::size_t>(h) + 1);
+    tokens_[static_cast<std::size_t>(h)] = token;
+    return {};
+  }
+
+  int epfd_;
+  std::vector<std::uint64_t> tokens_;  // indexed by fd: the kernel hands back the fd, we the token
+  std::vector<epoll_event> native_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Backend>> make_epoll_backend() {
+  const int epfd = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epfd < 0) return errno_error(errno, "epoll_create1");
+  return std::unique_ptr<Backend>(std::make_unique<EpollBackend>(epfd));
+}
+
+}  // namespace muxlab::posix

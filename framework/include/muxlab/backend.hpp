@@ -1,0 +1,58 @@
+#pragma once
+// The one interface over every readiness mechanism, in the spirit of libevent's eventop:
+// register (add / modify / remove) and dispatch (wait). Level-triggered unless asked otherwise.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "muxlab/clock.hpp"
+#include "muxlab/handle.hpp"
+#include "muxlab/readiness.hpp"
+#include "muxlab/result.hpp"
+
+namespace muxlab {
+
+struct Event {
+  Handle handle = invalid_handle;
+  Readiness readiness = Readiness::none;
+  std::uint64_t token = 0;  // what the caller gave add()/modify()
+};
+
+// What a backend can tell at all, and how many handles it takes. mio's lesson: only readable
+// and writable are guaranteed; the rest are hints that some mechanisms cannot give.
+struct Capabilities {
+  enum class Limit : std::uint8_t {
+    none,      // only the process's open-file limit
+    fd_value,  // POSIX select: the fd *value* must be below handle_limit
+    count,     // Win32 select: at most handle_limit sockets in one set
+  };
+
+  std::string_view mechanism;  // "epoll", "poll", "select", "win32-select", "kqueue"
+  Readiness reports = Readiness::none;
+  Limit limit = Limit::none;
+  std::size_t handle_limit = 0;
+  Trigger triggers = Trigger::level;  // the non-level modes it has
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  virtual const Capabilities& capabilities() const = 0;
+
+  // Errors: already_registered, not_registered, bad_handle, too_many_handles (naming the handle
+  // and the limit), unsupported (a trigger mode the mechanism lacks). A failed call leaves the
+  // registration as it was.
+  virtual Status add(Handle h, Interest interest, std::uint64_t token,
+                     Trigger trigger = Trigger::level) = 0;
+  virtual Status modify(Handle h, Interest interest, std::uint64_t token,
+                        Trigger trigger = Trigger::level) = 0;
+  virtual Status remove(Handle h) = 0;
+
+  // Fills `out` with up to out.size() ready handles and returns how many. timeout 0 polls,
+  // `infinite` blocks. An interrupted system call is retried with the time that remains.
+  virtual Result<std::size_t> wait(std::span<Event> out, Duration timeout) = 0;
+};
+
+}  // namespace muxlab
