@@ -1,0 +1,171 @@
+#include "conformance_fixture.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+namespace muxlab::conformance {
+namespace {
+
+struct RegisteredCase {
+  const char* name;
+  const char* file;
+  int line;
+  CaseFactory factory;
+};
+
+std::vector<RegisteredCase>& cases() {
+  static std::vector<RegisteredCase> all;
+  return all;
+}
+
+std::string suite_name(std::string env) {
+  std::replace(env.begin(), env.end(), ':', '_');
+  std::replace(env.begin(), env.end(), '-', '_');
+  return "Conformance/" + env;
+}
+
+}  // namespace
+
+bool register_case(const char* name, const char* file, int line, CaseFactory factory) {
+  cases().push_back({name, file, line, std::move(factory)});
+  return true;
+}
+
+void register_all_environments() {
+  for (const std::string& env : environment_names()) {
+    for (const RegisteredCase& c : cases()) {
+      ::testing::RegisterTest(suite_name(env).c_str(), c.name, nullptr, env.c_str(), c.file, c.line,
+                              [env, &c]() -> ::testing::Test* { return c.factory(env); });
+    }
+  }
+}
+
+int open_fd_count() {
+  std::error_code ec;
+  for (const char* dir : {"/proc/self/fd", "/dev/fd"}) {
+    std::filesystem::directory_iterator it(dir, ec);
+    if (ec) continue;
+    // The iterator's own descriptor is in the listing; it is open before and after alike.
+    return static_cast<int>(std::distance(it, std::filesystem::directory_iterator{}));
+  }
+  return -1;
+}
+
+void ConformanceTest::SetUp() {
+  fds_before_ = open_fd_count();
+  auto env = make_environment(env_name_);
+  ASSERT_TRUE(env.ok()) << env.error().message();
+  env_ = std::move(env).value();
+  auto backend = env_->make_backend();
+  ASSERT_TRUE(backend.ok()) << backend.error().message();
+  backend_ = std::move(backend).value();
+}
+
+void ConformanceTest::TearDown() {
+  for (Handle h : open_) {
+    (void)backend_->remove(h);
+    (void)net().close(h);
+  }
+  open_.clear();
+  backend_.reset();
+  const bool fake = env_ && env_->is_fake();
+  env_.reset();
+  // Real kernels only: the fake kernel's handles are not file descriptors.
+  if (!fake && fds_before_ >= 0) {
+    EXPECT_EQ(open_fd_count(), fds_before_) << "the test leaked file descriptors";
+  }
+}
+
+void ConformanceTest::close(Handle h) {
+  open_.erase(h);
+  must(net().close(h), fmt::format("close({})", h));
+}
+
+void ConformanceTest::abort(Handle h) {
+  open_.erase(h);
+  must(net().abort(h), fmt::format("abort({})", h));
+}
+
+Handle ConformanceTest::listener() {
+  return track(must(net().listen(Endpoint{}, 64), "listen"));
+}
+
+Endpoint ConformanceTest::endpoint_of(Handle listener) {
+  return must(net().local_endpoint(listener), "local_endpoint");
+}
+
+Endpoint ConformanceTest::closed_port() {
+  const Handle l = listener();
+  const Endpoint at = endpoint_of(l);
+  close(l);
+  return at;
+}
+
+Connection ConformanceTest::connect_pair() {
+  const Handle l = listener();
+  Connection c;
+  c.client = track(must(net().socket(), "socket"));
+  const Status started = net().connect(c.client, endpoint_of(l));
+  if (!started) {
+    EXPECT_EQ(started.code(), Errc::in_progress) << started.error().message();
+  }
+  must(backend().add(c.client, Interest::write, 1), "add client");
+  EXPECT_TRUE(has(settle(c.client, Readiness::writable), Readiness::writable));
+  must(backend().remove(c.client), "remove client");
+  must(backend().add(l, Interest::read, 2), "add listener");
+  EXPECT_EQ(settle(l, Readiness::readable), Readiness::readable);
+  c.server = track(must(net().accept(l), "accept"));
+  must(backend().remove(l), "remove listener");
+  close(l);
+  return c;
+}
+
+std::vector<Event> ConformanceTest::wait(Duration timeout) {
+  std::vector<Event> events(64);
+  const std::size_t n = must(backend().wait(events, timeout), "wait");
+  events.resize(n);
+  return events;
+}
+
+Readiness ConformanceTest::poll_once(Handle h, Duration timeout) {
+  Readiness seen = Readiness::none;
+  for (const Event& e : wait(timeout))
+    if (e.handle == h) seen = e.readiness;
+  return seen;
+}
+
+Readiness ConformanceTest::settle(Handle h, Readiness expected, Duration timeout) {
+  const Time end = env().clock().now() + timeout;
+  Readiness seen = Readiness::none;
+  for (;;) {
+    const Time now = env().clock().now();
+    if (now >= end) return seen;
+    const Duration slice = std::min<Duration>(end - now, std::chrono::milliseconds(50));
+    for (const Event& e : wait(slice)) {
+      if (e.handle != h) continue;
+      seen = e.readiness;
+      if (seen == expected) return seen;
+    }
+  }
+}
+
+void ConformanceTest::send_all(Handle h, std::string_view data) {
+  const std::size_t sent = must(net().send(h, as_bytes(data)), "send");
+  ASSERT_EQ(sent, data.size()) << "a small send on an idle socket was partial";
+}
+
+std::string ConformanceTest::recv_some(Handle h, std::size_t max) {
+  std::string buffer(max, '\0');
+  const std::size_t n =
+      must(net().recv(h, {reinterpret_cast<std::byte*>(buffer.data()), buffer.size()}), "recv");
+  buffer.resize(n);
+  return buffer;
+}
+
+}  // namespace muxlab::conformance
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  muxlab::conformance::register_all_environments();
+  return RUN_ALL_TESTS();
+}

@@ -1,0 +1,116 @@
+#pragma once
+// The conformance suite: readiness facts stated once and run on every environment this build
+// has, real and fake. A case is written with CONFORMANCE_TEST(Name) and registered as
+// Conformance/<env>.<Name> for each environment (":" becomes "_", gtest filters split on ":").
+//
+// Where mechanisms legitimately differ, a case says so with per_mechanism({...}): every
+// mechanism is named, so a new one cannot slip through with a relaxed expectation.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "muxlab/environment.hpp"
+#include "muxlab/format.hpp"
+
+namespace muxlab::conformance {
+
+// A client and its accepted server side.
+struct Connection {
+  Handle client = invalid_handle;
+  Handle server = invalid_handle;
+};
+
+class ConformanceTest : public ::testing::Test {
+ public:
+  explicit ConformanceTest(std::string env_name) : env_name_(std::move(env_name)) {}
+
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  Environment& env() { return *env_; }
+  Net& net() { return env_->net(); }
+  Backend& backend() { return *backend_; }
+  std::string_view mechanism() const { return env_->mechanism(); }
+
+  // Every handle a test opens goes through these, so TearDown closes what the test did not.
+  Handle track(Handle h) { return *open_.insert(h).first; }
+  void close(Handle h);
+  void abort(Handle h);
+
+  Handle listener();
+  Endpoint endpoint_of(Handle listener);
+  // connect, wait for writable, accept: both sides registered with nothing.
+  Connection connect_pair();
+  // An Endpoint where nothing listens (a port that was just freed).
+  Endpoint closed_port();
+
+  // Waits until `h` reports exactly `expected` (transient states on the way are allowed), and
+  // returns the last readiness seen for it (none if it never showed up) so a mismatch prints it.
+  Readiness settle(Handle h, Readiness expected, Duration timeout = std::chrono::seconds(2));
+  // One wait; the readiness reported for h, or none.
+  Readiness poll_once(Handle h, Duration timeout = Duration::zero());
+  std::vector<Event> wait(Duration timeout);
+
+  void send_all(Handle h, std::string_view data);
+  std::string recv_some(Handle h, std::size_t max = 65536);
+
+  // The value for this environment's mechanism; fails the test if the mechanism is not listed.
+  template <class T>
+  T per_mechanism(std::initializer_list<std::pair<std::string_view, T>> table) {
+    for (const auto& [name, value] : table)
+      if (name == mechanism()) return value;
+    ADD_FAILURE() << "no expectation stated for mechanism " << mechanism();
+    return T{};
+  }
+
+ private:
+  std::string env_name_;
+  std::unique_ptr<Environment> env_;
+  std::unique_ptr<Backend> backend_;
+  std::set<Handle> open_;
+  int fds_before_ = -1;
+};
+
+using CaseFactory = std::function<ConformanceTest*(std::string env)>;
+bool register_case(const char* name, const char* file, int line, CaseFactory factory);
+
+// Registers every case for every environment; call after InitGoogleTest.
+void register_all_environments();
+
+// Open file descriptors of this process (-1 where the platform cannot tell).
+int open_fd_count();
+
+// The value of a call that must succeed; otherwise the test stops with the call and its error.
+struct CallFailed : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+template <class T>
+T must(Result<T> r, std::string_view call) {
+  if (!r) throw CallFailed(fmt::format("{} failed: {}", call, r.error()));
+  return std::move(r).value();
+}
+inline void must(Status s, std::string_view call) {
+  if (!s) throw CallFailed(fmt::format("{} failed: {}", call, s.error()));
+}
+
+}  // namespace muxlab::conformance
+
+#define CONFORMANCE_TEST(Name)                                                                  \
+  class Name##Case final : public ::muxlab::conformance::ConformanceTest {                      \
+   public:                                                                                      \
+    using ConformanceTest::ConformanceTest;                                                     \
+    void TestBody() override;                                                                   \
+  };                                                                                            \
+  [[maybe_unused]] static const bool Name##_registered = ::muxlab::conformance::register_case(  \
+      #Name, __FILE__, __LINE__, [](std::string e) -> ::muxlab::conformance::ConformanceTest* { \
+        return new Name##Case(std::move(e));                                                    \
+      });                                                                                       \
+  void Name##Case::TestBody()

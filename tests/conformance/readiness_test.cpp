@@ -1,0 +1,230 @@
+// The readiness facts of DESIGN.md's table, one case each, on every environment. Interest is
+// read|write unless a case says otherwise, as in the table's measurements.
+#include "conformance_fixture.hpp"
+
+namespace muxlab::conformance {
+namespace {
+
+constexpr Readiness R = Readiness::readable;
+constexpr Readiness W = Readiness::writable;
+constexpr Readiness RDHUP = Readiness::read_closed;
+constexpr Readiness HUP = Readiness::read_closed | Readiness::write_closed;
+constexpr Readiness ERR = Readiness::error;
+constexpr Interest RW = Interest::read_write;
+
+CONFORMANCE_TEST(IdleConnectionIsWritable) {
+  const Connection c = connect_pair();
+  must(backend().add(c.client, RW, 7), "add");
+  EXPECT_EQ(settle(c.client, W), W);
+  EXPECT_EQ(poll_once(c.client), W) << "level-triggered: reported again while still true";
+}
+
+CONFORMANCE_TEST(ListenerReadableWithPendingConnection) {
+  const Handle l = listener();
+  must(backend().add(l, Interest::read, 1), "add listener");
+  EXPECT_EQ(poll_once(l), Readiness::none) << "nothing queued yet";
+  const Handle client = track(must(net().socket(), "socket"));
+  (void)net().connect(client, endpoint_of(l));
+  EXPECT_EQ(settle(l, R), R);
+  track(must(net().accept(l), "accept"));
+  EXPECT_EQ(poll_once(l), Readiness::none) << "the queue is empty after accept";
+  const Result<Handle> again = net().accept(l);
+  EXPECT_EQ(again.code(), Errc::would_block);
+}
+
+CONFORMANCE_TEST(ConnectInProgressThenWritable) {
+  const Handle l = listener();
+  const Handle client = track(must(net().socket(), "socket"));
+  const Status started = net().connect(client, endpoint_of(l));
+  EXPECT_EQ(started.code(), Errc::in_progress)
+      << "a non-blocking connect reports in_progress, even on loopback";
+  must(backend().add(client, RW, 3), "add");
+  EXPECT_EQ(settle(client, W), W);
+  EXPECT_EQ(must(net().pending_error(client), "pending_error"), std::error_code{});
+}
+
+CONFORMANCE_TEST(ConnectRefusedIsReported) {
+  const Endpoint nowhere = closed_port();
+  const Handle client = track(must(net().socket(), "socket"));
+  const Status started = net().connect(client, nowhere);
+  EXPECT_EQ(started.code(), Errc::in_progress) << "refusal arrives later, through readiness";
+  must(backend().add(client, RW, 3), "add");
+  const Readiness expected = per_mechanism<Readiness>({
+      {"epoll", R | W | HUP | ERR},
+      {"poll", R | W | HUP | ERR},
+      {"select", R | W},              // never the except set on POSIX
+      {"win32-select", ERR},          // the except set only, never writable
+      {"kqueue", R | W | HUP | ERR},  // EV_EOF on both filters, fflags ECONNREFUSED
+  });
+  EXPECT_EQ(settle(client, expected), expected);
+  EXPECT_EQ(must(net().pending_error(client), "pending_error"), Errc::connection_refused);
+}
+
+CONFORMANCE_TEST(DataFlowsBothWays) {
+  const Connection c = connect_pair();
+  must(backend().add(c.server, Interest::read, 10), "add server");
+  must(backend().add(c.client, Interest::read, 11), "add client");
+  send_all(c.client, "ping");
+  EXPECT_EQ(settle(c.server, R), R);
+  EXPECT_EQ(recv_some(c.server), "ping");
+  EXPECT_EQ(poll_once(c.server), Readiness::none) << "drained: no longer readable";
+  send_all(c.server, "pong");
+  EXPECT_EQ(settle(c.client, R), R);
+  EXPECT_EQ(recv_some(c.client), "pong");
+  std::byte byte{};
+  EXPECT_EQ(net().recv(c.client, {&byte, 1}).code(), Errc::would_block);
+}
+
+CONFORMANCE_TEST(PeerFinIsReadableThenEof) {
+  const Connection c = connect_pair();
+  send_all(c.server, "last words");
+  must(net().shutdown(c.server, Direction::write), "shutdown(write)");
+  must(backend().add(c.client, RW, 5), "add");
+  const Readiness expected = per_mechanism<Readiness>({
+      {"epoll", R | W | RDHUP},
+      {"poll", R | W | RDHUP},
+      {"select", R | W},
+      {"win32-select", R | W},
+      {"kqueue", R | W | RDHUP},
+  });
+  EXPECT_EQ(settle(c.client, expected), expected);
+  EXPECT_EQ(recv_some(c.client), "last words") << "data before the FIN comes first";
+  EXPECT_EQ(recv_some(c.client), "") << "then end of stream";
+  EXPECT_EQ(poll_once(c.client), expected) << "EOF stays readable";
+  send_all(c.client, "the other direction still works");
+  EXPECT_EQ(recv_some(c.server), "the other direction still works");
+}
+
+CONFORMANCE_TEST(BothDirectionsShut) {
+  const Connection c = connect_pair();
+  must(net().shutdown(c.client, Direction::write), "client shutdown(write)");
+  must(net().shutdown(c.server, Direction::write), "server shutdown(write)");
+  must(backend().add(c.client, RW, 5), "add");
+  const Readiness expected = per_mechanism<Readiness>({
+      {"epoll", R | W | HUP},
+      {"poll", R | W | HUP},
+      {"select", R | W},
+      {"win32-select", R | W},
+      {"kqueue", R | W | HUP},
+  });
+  EXPECT_EQ(settle(c.client, expected), expected);
+  EXPECT_EQ(recv_some(c.client), "");
+  const Errc send_after = per_mechanism<Errc>({
+      {"epoll", Errc::broken_pipe},
+      {"poll", Errc::broken_pipe},
+      {"select", Errc::broken_pipe},
+      {"win32-select", Errc::shut_down},
+      {"kqueue", Errc::broken_pipe},
+  });
+  EXPECT_EQ(net().send(c.client, as_bytes("x")).code(), send_after);
+}
+
+CONFORMANCE_TEST(PeerResetIsError) {
+  const Connection c = connect_pair();
+  abort(c.server);  // linger 0: RST instead of FIN
+  must(backend().add(c.client, RW, 5), "add");
+  const Readiness expected = per_mechanism<Readiness>({
+      {"epoll", R | W | HUP | ERR},
+      {"poll", R | W | HUP | ERR},
+      {"select", R | W},
+      {"win32-select", R | W},
+      {"kqueue", R | W | HUP | ERR},
+  });
+  EXPECT_EQ(settle(c.client, expected), expected);
+  std::byte buffer[16];
+  EXPECT_EQ(net().recv(c.client, buffer).code(), Errc::connection_reset)
+      << "the first call after a reset consumes it";
+  EXPECT_EQ(must(net().recv(c.client, buffer), "recv after the reset"), 0u);
+  EXPECT_EQ(net().send(c.client, as_bytes("x")).code(), Errc::broken_pipe);
+}
+
+CONFORMANCE_TEST(CloseWithUnreadDataResetsPeer) {
+  const Connection c = connect_pair();
+  send_all(c.client, "never read");
+  must(backend().add(c.server, Interest::read, 5), "add");
+  EXPECT_EQ(settle(c.server, R), R);
+  must(backend().remove(c.server), "remove");
+  close(c.server);  // unread data: the kernel answers with RST, not FIN
+  must(backend().add(c.client, RW, 6), "add client");
+  const Readiness expected = per_mechanism<Readiness>({
+      {"epoll", R | W | HUP | ERR},
+      {"poll", R | W | HUP | ERR},
+      {"select", R | W},
+      {"win32-select", R | W},
+      {"kqueue", R | W | HUP | ERR},
+  });
+  EXPECT_EQ(settle(c.client, expected), expected);
+  EXPECT_EQ(must(net().pending_error(c.client), "pending_error"), Errc::connection_reset);
+}
+
+// A deterministic, non-repeating-looking payload, so a lost or reordered byte shows.
+std::vector<std::byte> payload(std::size_t size) {
+  std::vector<std::byte> bytes(size);
+  std::uint32_t x = 2463534242u;
+  for (auto& b : bytes) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    b = static_cast<std::byte>(x);
+  }
+  return bytes;
+}
+
+CONFORMANCE_TEST(FullSendBufferIsPartialThenWouldBlockThenWritable) {
+  const Connection c = connect_pair();
+  must(net().set_send_buffer(c.client, 4096), "SO_SNDBUF");
+  const std::vector<std::byte> data = payload(4u << 20);
+  must(backend().add(c.client, Interest::write, 1), "add client");
+  must(backend().add(c.server, Interest::read, 2), "add server");
+
+  // Fill until the kernel takes no more: a partial count first, then would_block.
+  std::size_t sent = must(net().send(c.client, data), "first send");
+  EXPECT_GT(sent, 0u);
+  EXPECT_LT(sent, data.size()) << "a 4 MiB send into a 4 KiB buffer is partial";
+  // Loopback keeps moving bytes into the receiver's buffer for a moment, so writability can come
+  // back a few times before both buffers are full; it must stop while nobody reads.
+  int refills = 0;
+  for (; refills < 100; ++refills) {
+    Result<std::size_t> more = 0;
+    while ((more = net().send(c.client, std::span(data).subspan(sent))).ok())
+      sent += *more;
+    EXPECT_EQ(more.code(), Errc::would_block);
+    if (!has(poll_once(c.client, std::chrono::milliseconds(50)), W)) break;
+  }
+  EXPECT_LT(refills, 100) << "still writable although the peer never reads";
+
+  // The peer drains what has arrived: writability comes back.
+  std::vector<std::byte> received;
+  received.reserve(data.size());
+  std::vector<std::byte> chunk(65536);
+  Result<std::size_t> got = 0;
+  while ((got = net().recv(c.server, chunk)).ok() && *got > 0)
+    received.insert(received.end(), chunk.begin(), chunk.begin() + *got);
+  EXPECT_EQ(got.code(), Errc::would_block);
+  const bool writable_came_back = has(settle(c.client, W), W);
+
+  // Then the rest of the 4 MiB, through a larger send buffer (8 KiB in flight would crawl behind
+  // delayed acknowledgements): every byte arrives, in order.
+  must(net().set_send_buffer(c.client, 1 << 20), "SO_SNDBUF");
+  const Time give_up = env().clock().now() + std::chrono::seconds(20);
+  while (received.size() < data.size() && env().clock().now() < give_up) {
+    for (const Event& e : wait(std::chrono::milliseconds(100))) {
+      if (e.handle == c.server && has(e.readiness, R)) {
+        const Result<std::size_t> n = net().recv(c.server, chunk);
+        if (n.ok()) received.insert(received.end(), chunk.begin(), chunk.begin() + *n);
+      }
+      if (e.handle == c.client && has(e.readiness, W) && sent < data.size()) {
+        const Result<std::size_t> n = net().send(c.client, std::span(data).subspan(sent));
+        if (n.ok()) sent += *n;
+        if (sent == data.size()) must(backend().modify(c.client, Interest::none, 1), "modify");
+      }
+    }
+  }
+  EXPECT_TRUE(writable_came_back) << "writability returns as the peer drains";
+  EXPECT_EQ(sent, data.size());
+  ASSERT_EQ(received.size(), data.size());
+  EXPECT_TRUE(received == data) << "bytes arrived changed or out of order";
+}
+
+}  // namespace
+}  // namespace muxlab::conformance

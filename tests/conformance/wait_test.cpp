@@ -1,0 +1,111 @@
+// wait(): timeouts, wake-ups, interrupted system calls, and more ready handles than room.
+#include <set>
+#include <thread>
+
+#if !defined(_WIN32)
+#include <signal.h>
+#include <sys/time.h>
+#endif
+
+#include "conformance_fixture.hpp"
+
+namespace muxlab::conformance {
+namespace {
+
+using std::chrono::milliseconds;
+
+CONFORMANCE_TEST(ZeroTimeoutWithNothingRegistered) {
+  // Win32's select fails with WSAEINVAL on three empty sets: the backend must not pass that on.
+  EXPECT_TRUE(wait(Duration::zero()).empty());
+}
+
+CONFORMANCE_TEST(FiniteTimeoutWithNothingRegistered) {
+  const Time start = env().clock().now();
+  EXPECT_TRUE(wait(milliseconds(30)).empty());
+  EXPECT_GE(env().clock().now() - start, milliseconds(30));
+}
+
+CONFORMANCE_TEST(FiniteTimeoutExpires) {
+  const Connection c = connect_pair();
+  must(backend().add(c.server, Interest::read, 1), "add");
+  const Time start = env().clock().now();
+  EXPECT_TRUE(wait(milliseconds(50)).empty());
+  const Duration waited = env().clock().now() - start;
+  EXPECT_GE(waited, milliseconds(50)) << "returned early";
+  if (env().is_fake()) {
+    EXPECT_LT(waited, milliseconds(51)) << "virtual time is exact, give or take a call's cost";
+  }
+}
+
+CONFORMANCE_TEST(InfiniteWaitWakesOnData) {
+  const Connection c = connect_pair();
+  must(backend().add(c.server, Interest::read, 1), "add");
+  std::thread sender;
+  if (env().is_fake()) {
+    send_all(c.client, "wake");  // delivered after the simulated link's latency
+  } else {
+    sender = std::thread([&] {
+      std::this_thread::sleep_for(milliseconds(30));
+      (void)net().send(c.client, as_bytes("wake"));
+    });
+  }
+  const std::vector<Event> events = wait(infinite);
+  if (sender.joinable()) sender.join();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].handle, c.server);
+  EXPECT_EQ(events[0].readiness, Readiness::readable);
+}
+
+CONFORMANCE_TEST(SmallEventBufferReportsEveryoneInTurn) {
+  const Connection a = connect_pair();
+  const Connection b = connect_pair();
+  const Connection c = connect_pair();
+  for (Handle h : {a.client, b.client, c.client})
+    must(backend().add(h, Interest::write, static_cast<std::uint64_t>(h)), "add");
+  std::set<Handle> seen;
+  Event one[1];
+  for (int i = 0; i < 3; ++i) {
+    const std::size_t n = must(backend().wait(one, Duration::zero()), "wait");
+    ASSERT_EQ(n, 1u);
+    EXPECT_EQ(one[0].token, static_cast<std::uint64_t>(one[0].handle));
+    seen.insert(one[0].handle);
+  }
+  EXPECT_EQ(seen.size(), 3u) << "three waits with room for one each reach all three handles";
+}
+
+#if !defined(_WIN32)
+volatile sig_atomic_t g_alarms = 0;
+void count_alarm(int) {
+  g_alarms = g_alarms + 1;
+}
+
+CONFORMANCE_TEST(InterruptedWaitResumesWithRemainingTime) {
+  if (env().is_fake()) GTEST_SKIP() << "signals do not reach a virtual kernel";
+  const Connection c = connect_pair();
+  must(backend().add(c.server, Interest::read, 1), "add");
+  // No SA_RESTART: every 10 ms the wait's system call fails with EINTR.
+  struct sigaction action {};
+  struct sigaction previous {};
+  action.sa_handler = count_alarm;
+  sigemptyset(&action.sa_mask);
+  ASSERT_EQ(sigaction(SIGALRM, &action, &previous), 0);
+  const itimerval every_10ms{{0, 10'000}, {0, 10'000}};
+  const itimerval off{};
+  g_alarms = 0;
+  ASSERT_EQ(setitimer(ITIMER_REAL, &every_10ms, nullptr), 0);
+
+  const Time start = env().clock().now();
+  const std::vector<Event> events = wait(milliseconds(120));
+  const Duration waited = env().clock().now() - start;
+
+  setitimer(ITIMER_REAL, &off, nullptr);
+  sigaction(SIGALRM, &previous, nullptr);
+  EXPECT_GT(g_alarms, 3) << "the wait was interrupted";
+  EXPECT_TRUE(events.empty());
+  EXPECT_GE(waited, milliseconds(120)) << "an interruption must not end the wait early";
+  EXPECT_LT(waited, milliseconds(1000)) << "nor restart it from the full timeout each time";
+}
+#endif
+
+}  // namespace
+}  // namespace muxlab::conformance
