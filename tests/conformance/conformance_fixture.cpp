@@ -34,7 +34,7 @@ bool register_case(const char* name, const char* file, int line, CaseFactory fac
 void register_all_environments() {
   for (const std::string& env : environment_names()) {
     for (const RegisteredCase& c : cases()) {
-      ::testing::RegisterTest(suite_name(env).c_str(), c.name, nullptr, env.c_str(), c.file, c.line,
+      ::testing::RegisterTest(suite_name(env).c_str(), c.name, nullptr, nullptr, c.file, c.line,
                               [env, &c]() -> ::testing::Test* { return c.factory(env); });
     }
   }
