@@ -50,11 +50,12 @@ std::string to_string(Trigger t) {
 
 bool parse_readiness(std::string_view text, Readiness& out) {
   Readiness result = Readiness::none;
+  if (text.empty()) return false;
   if (text == "none") {
     out = result;
     return true;
   }
-  while (!text.empty()) {
+  for (;;) {
     const auto bar = text.find('|');
     const std::string_view word = text.substr(0, bar);
     bool known = false;
@@ -64,8 +65,9 @@ bool parse_readiness(std::string_view text, Readiness& out) {
         known = true;
       }
     }
-    if (!known) return false;
-    text = bar == std::string_view::npos ? std::string_view{} : text.substr(bar + 1);
+    if (!known) return false;  // also an empty word: "readable|" or "|writable"
+    if (bar == std::string_view::npos) break;
+    text = text.substr(bar + 1);
   }
   out = result;
   return true;
