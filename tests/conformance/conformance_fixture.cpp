@@ -2,6 +2,11 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <iostream>
+
+#if defined(_WIN32)
+#include <windows.h>
+#endif
 
 namespace muxlab::conformance {
 namespace {
@@ -31,16 +36,65 @@ bool register_case(const char* name, const char* file, int line, CaseFactory fac
   return true;
 }
 
+// Runs one case on a real mechanism and on its fake personality; the normalized traces (the
+// class of every call's result, the readiness set of every report) must be equal.
+class DifferentialTest final : public ::testing::Test {
+ public:
+  DifferentialTest(const RegisteredCase& c, std::string real, std::string fake)
+      : case_(c), real_(std::move(real)), fake_(std::move(fake)) {}
+  void TestBody() override {
+    std::unique_ptr<ConformanceTest> on_real(case_.factory(real_));
+    std::unique_ptr<ConformanceTest> on_fake(case_.factory(fake_));
+    const std::string real_trace = on_real->run_for_normalized_trace();
+    if (IsSkipped()) return;
+    const std::string fake_trace = on_fake->run_for_normalized_trace();
+    EXPECT_EQ(real_trace, fake_trace)
+        << "the fake kernel disagrees with " << real_ << " (the real one wins: fix the model)";
+  }
+
+ private:
+  const RegisteredCase& case_;
+  std::string real_;
+  std::string fake_;
+};
+
 void register_all_environments() {
-  for (const std::string& env : environment_names()) {
+  const std::vector<std::string> envs = environment_names();
+  for (const std::string& env : envs) {
     for (const RegisteredCase& c : cases()) {
       ::testing::RegisterTest(suite_name(env).c_str(), c.name, nullptr, nullptr, c.file, c.line,
                               [env, &c]() -> ::testing::Test* { return c.factory(env); });
     }
   }
+  for (const std::string& real : envs) {
+    const std::string fake = "fake:" + real;
+    if (std::find(envs.begin(), envs.end(), fake) == envs.end()) continue;
+    for (const RegisteredCase& c : cases()) {
+      ::testing::RegisterTest(
+          ("Differential/" + real).c_str(), c.name, nullptr, nullptr, c.file, c.line,
+          [real, fake, &c]() -> ::testing::Test* { return new DifferentialTest(c, real, fake); });
+    }
+  }
+}
+
+bool under_wine() {
+#if defined(_WIN32)
+  // Wine's ntdll exports wine_get_version; Windows' does not.
+  static const bool wine =
+      GetProcAddress(GetModuleHandleA("ntdll.dll"), "wine_get_version") != nullptr;
+  return wine;
+#else
+  return false;
+#endif
 }
 
 int open_fd_count() {
+#if defined(_WIN32)
+  // Sockets are kernel handles on Windows (and on Wine, wineserver handles), so the process's
+  // handle count tells a leaked socket.
+  DWORD handles = 0;
+  return GetProcessHandleCount(GetCurrentProcess(), &handles) ? static_cast<int>(handles) : -1;
+#else
   std::error_code ec;
   for (const char* dir : {"/proc/self/fd", "/dev/fd"}) {
     std::filesystem::directory_iterator it(dir, ec);
@@ -49,13 +103,14 @@ int open_fd_count() {
     return static_cast<int>(std::distance(it, std::filesystem::directory_iterator{}));
   }
   return -1;
+#endif
 }
 
 void ConformanceTest::SetUp() {
   fds_before_ = open_fd_count();
   auto env = make_environment(env_name_);
   ASSERT_TRUE(env.ok()) << env.error().message();
-  env_ = std::move(env).value();
+  env_ = make_traced_environment(std::move(env).value(), trace_);
   auto backend = env_->make_backend();
   ASSERT_TRUE(backend.ok()) << backend.error().message();
   backend_ = std::move(backend).value();
@@ -68,12 +123,29 @@ void ConformanceTest::TearDown() {
   }
   open_.clear();
   backend_.reset();
+  if (HasFailure()) {
+    std::cout << "trace of " << env_name_ << " (" << trace_->records().size() << " records):\n"
+              << trace_->to_text();
+  }
   const bool fake = env_ && env_->is_fake();
   env_.reset();
   // Real kernels only: the fake kernel's handles are not file descriptors.
   if (!fake && fds_before_ >= 0) {
     EXPECT_EQ(open_fd_count(), fds_before_) << "the test leaked file descriptors";
   }
+}
+
+std::string ConformanceTest::run_for_normalized_trace() {
+  SetUp();
+  if (!HasFatalFailure()) {
+    try {
+      TestBody();
+    } catch (const CallFailed& e) {
+      ADD_FAILURE() << "on " << env_name_ << ": " << e.what();
+    }
+  }
+  TearDown();
+  return trace_->normalized();
 }
 
 void ConformanceTest::close(Handle h) {

@@ -18,6 +18,7 @@
 
 #include "muxlab/environment.hpp"
 #include "muxlab/format.hpp"
+#include "muxlab/trace.hpp"
 
 namespace muxlab::conformance {
 
@@ -30,6 +31,11 @@ struct Connection {
 class ConformanceTest : public ::testing::Test {
  public:
   explicit ConformanceTest(std::string env_name) : env_name_(std::move(env_name)) {}
+
+  void TestBody() override = 0;
+  // Runs the whole case (set-up, body, tear-down) inside another test and returns its
+  // normalized trace: the differential test runs a case on X and on fake:X this way.
+  std::string run_for_normalized_trace();
 
  protected:
   void SetUp() override;
@@ -76,17 +82,24 @@ class ConformanceTest : public ::testing::Test {
   std::unique_ptr<Environment> env_;
   std::unique_ptr<Backend> backend_;
   std::set<Handle> open_;
+  std::shared_ptr<Trace> trace_ = std::make_shared<Trace>();
   int fds_before_ = -1;
 };
 
 using CaseFactory = std::function<ConformanceTest*(std::string env)>;
 bool register_case(const char* name, const char* file, int line, CaseFactory factory);
 
-// Registers every case for every environment; call after InitGoogleTest.
+// Registers every case for every environment, and a Differential/<mechanism>.<Case> for each
+// mechanism the build has both really and as a fake; call after InitGoogleTest.
 void register_all_environments();
 
-// Open file descriptors of this process (-1 where the platform cannot tell).
+// Open file descriptors of this process (-1 where the platform cannot tell); on Windows, the
+// process's open handles.
 int open_fd_count();
+
+// True when this Windows build runs under Wine, whose sockets differ from Windows' in a few
+// documented ways (docs/windows.md); a case states both behaviours. Always false elsewhere.
+bool under_wine();
 
 // The value of a call that must succeed; otherwise the test stops with the call and its error.
 struct CallFailed : std::runtime_error {
