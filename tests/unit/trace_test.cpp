@@ -1,0 +1,87 @@
+#include "muxlab/trace.hpp"
+
+#include <gtest/gtest.h>
+
+namespace muxlab {
+namespace {
+
+TraceRecord rec(std::string call, Handle h, std::string result, std::string cls) {
+  TraceRecord r;
+  r.call = std::move(call);
+  r.handle = h;
+  r.result = std::move(result);
+  r.result_class = std::move(cls);
+  r.program = "main";
+  return r;
+}
+
+TEST(Trace, NormalizedRenamesHandlesAndFoldsRepeatedWaits) {
+  Trace t;
+  t.record(rec("socket", invalid_handle, "17", "ok"));
+  t.record(rec("connect", 17, "in_progress", "in_progress"));
+  t.record(rec("add", 17, "ok", "ok"));
+  for (int i = 0; i < 3; ++i)
+    t.record(rec("wait", invalid_handle, "0 events", "ok"));
+  t.record(rec("wait", invalid_handle, "1 events", "ok"));
+  t.record(rec("ready", 17, "writable", "writable"));
+  t.record(rec("wait", invalid_handle, "1 events", "ok"));
+  t.record(rec("ready", 17, "writable", "writable"));
+  t.record(rec("send", 17, "6144", "partial"));
+  t.record(rec("close", 17, "ok", "ok"));
+  t.record(rec("socket", invalid_handle, "17", "ok"));  // the number again, a new socket
+  EXPECT_EQ(t.normalized(),
+            "socket - -> ok h1\n"
+            "connect h1 -> in_progress\n"
+            "add h1 -> ok\n"
+            "wait\n"
+            "wait\n"
+            "  ready h1 writable\n"
+            "send h1 -> partial\n"
+            "close h1 -> ok\n"
+            "socket - -> ok h2\n");
+}
+
+TEST(Trace, ChromeJsonHasALanePerProgramAndEscapes) {
+  Trace t;
+  TraceRecord a = rec("send", 5, "ok", "ok");
+  a.arguments = "say \"hi\"\n";
+  a.program = "client";
+  t.record(a);
+  TraceRecord b = rec("recv", 6, "2", "data");
+  b.program = "server";
+  t.record(b);
+  const std::string json = t.to_chrome_json();
+  EXPECT_NE(json.find(R"("args":{"name":"client"})"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("args":{"name":"server"})"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"(say \"hi\"\n)"), std::string::npos) << json;
+  EXPECT_EQ(json.front(), '{');
+}
+
+TEST(Trace, TracedEnvironmentRecordsCallsWithProgramNames) {
+  auto inner = make_environment(environment_names().front());
+  ASSERT_TRUE(inner.ok());
+  auto trace = std::make_shared<Trace>();
+  trace->set_program_source([] { return std::string("tester"); });
+  auto env = make_traced_environment(std::move(inner).value(), trace);
+  auto listener = env->net().listen({}, 4);
+  ASSERT_TRUE(listener.ok());
+  auto backend = env->make_backend();
+  ASSERT_TRUE(backend.ok());
+  ASSERT_TRUE((*backend)->add(*listener, Interest::read, 9).ok());
+  Event events[4];
+  ASSERT_TRUE((*backend)->wait(events, Duration::zero()).ok());
+  ASSERT_TRUE((*backend)->remove(*listener).ok());
+  ASSERT_TRUE(env->net().close(*listener).ok());
+  EXPECT_EQ(trace->normalized(),
+            "listen - -> ok h1\n"
+            "add h1 -> ok\n"
+            "wait\n"
+            "remove h1 -> ok\n"
+            "close h1 -> ok\n");
+  ASSERT_FALSE(trace->records().empty());
+  EXPECT_EQ(trace->records().front().program, "tester");
+  EXPECT_NE(trace->to_text().find("read level token 9"), std::string::npos) << trace->to_text();
+}
+
+}  // namespace
+}  // namespace muxlab
