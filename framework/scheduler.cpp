@@ -42,7 +42,7 @@ std::string_view Scheduler::current_program() const {
 
 Scheduler::ProgramId Scheduler::spawn(std::string name, Task<> program) {
   const ProgramId id = programs_.size();
-  programs_.push_back({Program{std::move(name), false, {}}, program.release()});
+  programs_.push_back({Program{std::move(name), false, {}, now(), {}}, program.release()});
   make_ready(programs_[id].root, id);
   return id;
 }
@@ -150,6 +150,7 @@ void Scheduler::resume(std::coroutine_handle<> c, ProgramId program) {
       auto root = std::coroutine_handle<detail::TaskPromise<void>>::from_address(p.root.address());
       if (root.promise().exception) p.info.failure = describe(root.promise().exception);
       p.info.finished = true;
+      p.info.ended = now();
       root.destroy();
       p.root = nullptr;
     }

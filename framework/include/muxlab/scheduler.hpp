@@ -34,6 +34,8 @@ class Scheduler {
     std::string name;
     bool finished = false;
     std::string failure;  // what an escaped exception said; empty when it ended normally
+    Time started{};       // when it was spawned
+    Time ended{};         // when it finished
   };
 
   Scheduler(Environment& env, std::unique_ptr<Backend> backend);
