@@ -29,9 +29,11 @@ bool parse_with_unit(std::string_view text, const std::pair<std::string_view, Un
 
 bool parse_duration(std::string_view text, Duration& out) {
   using namespace std::chrono;
-  static const std::pair<std::string_view, Duration> units[] = {
-      {"s", seconds(1)}, {"ms", milliseconds(1)}, {"us", microseconds(1)},
-      {"ns", nanoseconds(1)}, {"min", minutes(1)}};
+  static const std::pair<std::string_view, Duration> units[] = {{"s", seconds(1)},
+                                                                {"ms", milliseconds(1)},
+                                                                {"us", microseconds(1)},
+                                                                {"ns", nanoseconds(1)},
+                                                                {"min", minutes(1)}};
   if (text == "0") {
     out = Duration::zero();
     return true;
@@ -81,7 +83,7 @@ Result<Duration> ProgramArgs::duration(std::string_view key, Duration fallback) 
   if (!parse_duration(*v, d))
     return Error(Errc::invalid_argument,
                  fmt::format("{}={}: expected a duration such as 1s, 500ms or 250us", key, *v));
-  return d;
+  return std::chrono::duration_cast<Duration>(d * time_scale_);
 }
 
 Result<std::size_t> ProgramArgs::bytes(std::string_view key, std::size_t fallback) const {

@@ -49,26 +49,30 @@ Scheduler::ProgramId Scheduler::spawn(std::string name, Task<> program) {
 
 // --- registrations --------------------------------------------------------------------------
 
-Status Scheduler::sync_registration(Handle h, Watch& w) {
+Status Scheduler::sync_registration(Handle h, Watch& w, bool force) {
   Interest wanted = w.callback_interest;
   if (w.reader.coroutine) wanted |= Interest::read;
   if (w.writer.coroutine) wanted |= Interest::write;
-  if (wanted == w.registered) return {};
+  if (wanted == w.registered && (!force || wanted == Interest::none)) return {};
   const auto token = static_cast<std::uint64_t>(h);
   Status s = wanted == Interest::none         ? backend_->remove(h)
-             : w.registered == Interest::none ? backend_->add(h, wanted, token)
-                                              : backend_->modify(h, wanted, token);
+             : w.registered == Interest::none ? backend_->add(h, wanted, token, w.trigger)
+                                              : backend_->modify(h, wanted, token, w.trigger);
   if (s) w.registered = wanted;
   return s;
 }
 
-Status Scheduler::watch(Handle h, Interest interest, std::function<void(Readiness)> on_ready) {
+Status Scheduler::watch(Handle h, Interest interest, std::function<void(Readiness)> on_ready,
+                        Trigger trigger) {
   Watch& w = watches_[h];
   const Interest previous_interest = w.callback_interest;
+  const Trigger previous_trigger = w.trigger;
   w.callback_interest = interest;
-  Status s = sync_registration(h, w);
+  w.trigger = trigger;
+  Status s = sync_registration(h, w, /*force=*/true);
   if (!s) {
     w.callback_interest = previous_interest;
+    w.trigger = previous_trigger;
     if (w.registered == Interest::none && !w.reader.coroutine && !w.writer.coroutine)
       watches_.erase(h);
     return s;

@@ -49,13 +49,39 @@ std::string json_escape(std::string_view s) {
 }  // namespace
 
 std::string Trace::to_text(std::size_t first, std::size_t last) const {
+  // A level-triggered wait loop repeats the same wait-and-report pair many times: print it once
+  // and say how often it came again.
+  auto same = [&](std::size_t a, std::size_t b) {
+    const TraceRecord& x = records_[a];
+    const TraceRecord& y = records_[b];
+    return x.call == y.call && x.handle == y.handle && x.result == y.result &&
+           x.program == y.program;
+  };
   std::string out;
   last = std::min(last, records_.size());
-  for (std::size_t i = first; i < last; ++i) {
+  for (std::size_t i = first; i < last;) {
     const TraceRecord& r = records_[i];
     out +=
         fmt::format("{:10.3f} ms  {:<12} {:<14} {:<5} {}{}-> {}\n", ms(r.time), r.program, r.call,
                     handle_text(r.handle), r.arguments, r.arguments.empty() ? "" : " ", r.result);
+    ++i;
+    for (std::size_t period : {std::size_t{1}, std::size_t{2}}) {
+      if (i < first + period) continue;
+      std::size_t repeats = 0;
+      while (i + period <= last) {
+        bool cycle = true;
+        for (std::size_t k = 0; k < period && cycle; ++k)
+          cycle = same(i + k, i + k - period);
+        if (!cycle) break;
+        i += period;
+        ++repeats;
+      }
+      if (repeats > 0) {
+        out += fmt::format("{:>16}  ... the {} above again {} more time{}\n", "",
+                           period == 1 ? "line" : "2 lines", repeats, repeats == 1 ? "" : "s");
+        break;
+      }
+    }
   }
   return out;
 }

@@ -1,21 +1,47 @@
-// The muxlab command. For now it lists what this build can run; `muxlab run` arrives with the
-// scenario language.
+// The muxlab command: run scenario scripts on the environments this build has, list those
+// environments and the built-in programs.
+//
+// Exit codes: 0 all passed, 1 an expectation failed, 2 a malformed script or bad usage.
+#include <algorithm>
+#include <charconv>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string_view>
 
 #include <fmt/format.h>
 
 #include "muxlab/environment.hpp"
 #include "muxlab/format.hpp"
+#include "muxlab/program.hpp"
+#include "muxlab/scenario.hpp"
+
+namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::string_view kUsage = R"(usage: muxlab <command>
+constexpr std::string_view kUsage = R"(usage:
+  muxlab run PATH... [--env NAME|fake|real|all] [--seed N] [--time-scale X]
+                     [--trace FILE] [--junit FILE]
+      Runs scenario scripts (a folder runs every *.scenario below it, sorted) on each chosen
+      environment. --env defaults to all. --time-scale (default 0.1) scales the scripts'
+      durations on real kernels; the fake kernel runs them as written, in virtual time.
+      --seed (default: $MUXLAB_SEED, else 1) seeds the fake kernel. --trace writes each run's
+      trace: FILE.json as Chrome trace events (Perfetto), otherwise text. --junit writes a
+      JUnit XML report.
+  muxlab envs       the environments this build can run, with what each backend reports
+  muxlab programs   the built-in programs scripts can start
+  muxlab --help     this text
 
-commands:
-  envs      list the environments this build can run, with what each backend reports
-  --help    this text
+exit status: 0 all passed, 1 an expectation failed, 2 a malformed script or bad usage
 )";
+
+int usage_error(std::string_view message) {
+  fmt::print(stderr, "muxlab: {}\n\n{}", message, kUsage);
+  return 2;
+}
 
 int list_environments() {
   for (const auto& name : muxlab::environment_names()) {
@@ -44,17 +70,233 @@ int list_environments() {
   return 0;
 }
 
+int list_programs() {
+  for (const muxlab::ProgramInfo& p : muxlab::builtin_programs())
+    fmt::print("{:<28} {}\n{:<28} arguments: {}\n", p.name, p.summary, "",
+               p.arguments.empty() ? "none" : p.arguments);
+  return 0;
+}
+
+struct RunCommand {
+  std::vector<std::string> paths;
+  std::string env = "all";
+  std::string trace_file;
+  std::string junit_file;
+  muxlab::RunOptions options;
+};
+
+// Every *.scenario under the given files and folders, folders sorted so runs are repeatable.
+bool collect_scripts(const std::vector<std::string>& paths, std::vector<fs::path>& out) {
+  for (const std::string& p : paths) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      std::vector<fs::path> found;
+      for (const auto& entry : fs::recursive_directory_iterator(p, ec))
+        if (entry.is_regular_file() && entry.path().extension() == ".scenario")
+          found.push_back(entry.path());
+      std::sort(found.begin(), found.end());
+      out.insert(out.end(), found.begin(), found.end());
+    } else if (fs::is_regular_file(p, ec)) {
+      out.emplace_back(p);
+    } else {
+      fmt::print(stderr, "muxlab: {}: no such file or folder\n", p);
+      return false;
+    }
+  }
+  return true;
+}
+
+std::vector<std::string> chosen_environments(std::string_view selector) {
+  std::vector<std::string> chosen;
+  for (const std::string& name : muxlab::environment_names()) {
+    const bool fake = name.rfind("fake:", 0) == 0;
+    if (selector == "all" || (selector == "fake" && fake) || (selector == "real" && !fake) ||
+        selector == name)
+      chosen.push_back(name);
+  }
+  return chosen;
+}
+
+std::string xml_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t')
+          out += '?';
+        else
+          out += c;
+    }
+  }
+  return out;
+}
+
+struct Outcome {
+  std::string script;
+  muxlab::ScenarioRun run;
+  std::string report;  // the failure text, as printed
+};
+
+void write_junit(const std::string& file, const std::vector<Outcome>& outcomes) {
+  std::size_t failures = 0, skipped = 0;
+  for (const Outcome& o : outcomes) {
+    failures += o.run.passed() ? 0 : 1;
+    skipped += o.run.skipped ? 1 : 0;
+  }
+  std::ofstream out(file);
+  out << fmt::format(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n<testsuite name=\"muxlab "
+      "scenarios\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">\n",
+      outcomes.size(), failures, skipped);
+  for (const Outcome& o : outcomes) {
+    out << fmt::format("  <testcase classname=\"{}\" name=\"{}\" time=\"0\">", xml_escape(o.script),
+                       xml_escape(o.run.environment));
+    if (o.run.skipped) out << "<skipped/>";
+    if (!o.run.passed())
+      out << fmt::format("<failure message=\"{}\">{}</failure>",
+                         xml_escape(o.run.failure->expected + " / " + o.run.failure->actual),
+                         xml_escape(o.report));
+    out << "</testcase>\n";
+  }
+  out << "</testsuite>\n</testsuites>\n";
+}
+
+void write_trace(const std::string& file, const fs::path& script, const std::string& env,
+                 bool only_one, const muxlab::Trace& trace) {
+  fs::path target(file);
+  if (!only_one) {
+    std::string safe_env = env;
+    std::replace(safe_env.begin(), safe_env.end(), ':', '_');
+    target = target.parent_path() / fmt::format("{}.{}.{}{}", target.stem().string(),
+                                                script.stem().string(), safe_env,
+                                                target.extension().string());
+  }
+  std::ofstream out(target);
+  out << (target.extension() == ".json" ? trace.to_chrome_json() : trace.to_text());
+}
+
+int run_scripts(const RunCommand& command) {
+  std::vector<fs::path> scripts;
+  if (!collect_scripts(command.paths, scripts)) return 2;
+  if (scripts.empty()) return usage_error("no *.scenario files in the given paths");
+  const std::vector<std::string> envs = chosen_environments(command.env);
+  if (envs.empty())
+    return usage_error(fmt::format("no environment '{}' in this build (it has: {})", command.env,
+                                   fmt::join(muxlab::environment_names(), ", ")));
+
+  // Parse everything first: a malformed script runs nowhere, and every error is shown.
+  std::vector<muxlab::Scenario> parsed;
+  bool malformed = false;
+  for (const fs::path& script : scripts) {
+    std::ifstream in(script, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    muxlab::ParseResult result = muxlab::parse_scenario(text.str(), script.string());
+    for (const muxlab::ScriptError& e : result.errors)
+      fmt::print(stderr, "{}\n", e.to_string());
+    if (result.scenario)
+      parsed.push_back(std::move(*result.scenario));
+    else
+      malformed = true;
+  }
+  if (malformed) return 2;
+
+  std::vector<Outcome> outcomes;
+  std::size_t passed = 0, failed = 0, skipped = 0;
+  const bool one_run = parsed.size() * envs.size() == 1;
+  for (const muxlab::Scenario& scenario : parsed) {
+    for (const std::string& env : envs) {
+      Outcome o{scenario.file, muxlab::run_scenario(scenario, env, command.options), {}};
+      if (o.run.skipped) {
+        ++skipped;
+        fmt::print("SKIP  {}  {}  (only on {})\n", scenario.file, env,
+                   fmt::join(scenario.only_on, ", "));
+      } else if (o.run.passed()) {
+        ++passed;
+        fmt::print("PASS  {}  {}  ({:.3f} s {})\n", scenario.file, env,
+                   std::chrono::duration<double>(o.run.virtual_time).count(),
+                   env.rfind("fake:", 0) == 0 ? "virtual" : "real");
+      } else {
+        ++failed;
+        const muxlab::StepFailure& f = *o.run.failure;
+        o.report = fmt::format(
+            "{}:{}:{}: on {}: {}\n  expected: {}\n  actual:   {}\n  trace around it:\n{}",
+            f.where.file, f.where.line, f.where.column, env, f.step, f.expected, f.actual,
+            f.trace_excerpt);
+        fmt::print("FAIL  {}  {}\n{}\n", scenario.file, env, o.report);
+      }
+      if (!command.trace_file.empty() && o.run.trace && !o.run.skipped)
+        write_trace(command.trace_file, scenario.file, env, one_run, *o.run.trace);
+      outcomes.push_back(std::move(o));
+    }
+  }
+  if (!command.junit_file.empty()) write_junit(command.junit_file, outcomes);
+  fmt::print("scenarios: {} passed, {} failed, {} skipped\n", passed, failed, skipped);
+  return failed == 0 ? 0 : 1;
+}
+
+bool parse_seed(std::string_view text, std::uint64_t& seed) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seed);
+  return ec == std::errc{} && end == text.data() + text.size() && !text.empty();
+}
+
+int run_command(int argc, char** argv) {
+  RunCommand command;
+  if (const char* seed = std::getenv("MUXLAB_SEED"); seed && *seed) {
+    if (!parse_seed(seed, command.options.seed))
+      return usage_error(fmt::format("MUXLAB_SEED={} is not a whole number", seed));
+  }
+  for (int i = 2; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
+    if (arg == "--env" || arg == "--seed" || arg == "--trace" || arg == "--junit" ||
+        arg == "--time-scale") {
+      const char* v = value();
+      if (!v) return usage_error(fmt::format("{} needs a value", arg));
+      if (arg == "--env") command.env = v;
+      if (arg == "--trace") command.trace_file = v;
+      if (arg == "--junit") command.junit_file = v;
+      if (arg == "--seed" && !parse_seed(v, command.options.seed))
+        return usage_error(fmt::format("--seed {}: not a whole number", v));
+      if (arg == "--time-scale") {
+        char* end = nullptr;
+        command.options.time_scale = std::strtod(v, &end);
+        if (*end != '\0' || !(command.options.time_scale > 0) || command.options.time_scale > 100)
+          return usage_error(fmt::format("--time-scale {}: a number above 0, at most 100", v));
+      }
+    } else if (arg.rfind("--", 0) == 0) {
+      return usage_error(fmt::format("unknown option '{}'", arg));
+    } else {
+      command.paths.emplace_back(arg);
+    }
+  }
+  if (command.paths.empty()) return usage_error("run needs at least one script or folder");
+  return run_scripts(command);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const std::string_view command = argc > 1 ? argv[1] : "";
+  if (command == "run") return run_command(argc, argv);
   if (command == "envs") return list_environments();
+  if (command == "programs") return list_programs();
   if (command == "--help" || command == "-h" || command == "help") {
     fmt::print("{}", kUsage);
     return 0;
   }
-  fmt::print(stderr, "muxlab: {}\n{}",
-             command.empty() ? "no command given" : fmt::format("unknown command '{}'", command),
-             kUsage);
-  return 2;
+  return usage_error(command.empty() ? "no command given"
+                                     : fmt::format("unknown command '{}'", command));
 }

@@ -17,7 +17,9 @@ namespace muxlab {
 // key=value arguments from a script line, with typed, located errors.
 class ProgramArgs {
  public:
-  explicit ProgramArgs(std::map<std::string, std::string> values) : values_(std::move(values)) {}
+  // Durations are multiplied by time_scale: a real-kernel run scales a script's pauses down.
+  explicit ProgramArgs(std::map<std::string, std::string> values, double time_scale = 1.0)
+      : values_(std::move(values)), time_scale_(time_scale) {}
 
   bool has(std::string_view key) const { return values_.count(std::string(key)) != 0; }
   Result<std::string> text(std::string_view key, std::string fallback) const;
@@ -32,6 +34,7 @@ class ProgramArgs {
  private:
   const std::string* find(std::string_view key) const;
   std::map<std::string, std::string> values_;
+  double time_scale_;
   mutable std::map<std::string, bool> read_;
 };
 
@@ -53,7 +56,7 @@ using ProgramFactory =
 
 struct ProgramInfo {
   std::string_view name;
-  std::string_view summary;  // one line for `muxlab programs` and docs
+  std::string_view summary;    // one line for `muxlab programs` and docs
   std::string_view arguments;  // "delay=1s response=OK"
   ProgramFactory make;
 };

@@ -56,9 +56,11 @@ class Scheduler {
   std::string_view current_program() const;
 
   // --- callback style -------------------------------------------------------------------
-  // Calls on_ready with the readiness whenever `h` is ready for `interest` (level-triggered).
-  // A second watch() on the same handle replaces interest and callback.
-  Status watch(Handle h, Interest interest, std::function<void(Readiness)> on_ready);
+  // Calls on_ready with the readiness whenever `h` is ready for `interest` (level-triggered
+  // unless `trigger` says otherwise). A second watch() on the same handle replaces interest,
+  // trigger and callback, and re-arms a one-shot registration.
+  Status watch(Handle h, Interest interest, std::function<void(Readiness)> on_ready,
+               Trigger trigger = Trigger::level);
   Status unwatch(Handle h);
   TimerId after(Duration delay, std::function<void()> fn);
   bool cancel(TimerId id);
@@ -101,6 +103,7 @@ class Scheduler {
   };
   struct Watch {
     Interest callback_interest = Interest::none;
+    Trigger trigger = Trigger::level;
     std::function<void(Readiness)> callback;
     ProgramId owner = 0;
     Waiter reader;
@@ -117,7 +120,9 @@ class Scheduler {
   };
 
   Status add_waiter(Handle h, Interest interest, Waiter waiter);
-  Status sync_registration(Handle h, Watch& w);
+  // Brings the backend's registration in line with what the watch wants; `force` re-issues it
+  // even when unchanged (re-arming a one-shot).
+  Status sync_registration(Handle h, Watch& w, bool force = false);
   void make_ready(std::coroutine_handle<> c, ProgramId program);
   void resume(std::coroutine_handle<> c, ProgramId program);
   void run_ready_queue();

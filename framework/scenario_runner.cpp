@@ -1,0 +1,463 @@
+// Runs a parsed Scenario on one environment. The script's own sockets are driven directly
+// through the environment's Net; its waits and the built-in programs share one Scheduler, so a
+// script that waits lets every program run (in virtual time on the fake kernel).
+//
+// Time: the fake kernel runs durations as written. A real kernel runs them multiplied by
+// RunOptions::time_scale, and judges elapsed times with packetdrill's tolerance: the larger of
+// the script's own, 4 ms, and 12.5 % of the interval.
+#include <algorithm>
+#include <deque>
+
+#include <fmt/format.h>
+
+#include "muxlab/format.hpp"
+#include "muxlab/program.hpp"
+#include "muxlab/scenario.hpp"
+#include "muxlab/scheduler.hpp"
+
+namespace muxlab {
+namespace {
+
+constexpr Duration kRealMinimumTolerance = std::chrono::milliseconds(4);
+
+struct SocketState {
+  Handle handle = invalid_handle;
+  bool open = false;
+  Readiness last_report = Readiness::none;
+  std::uint64_t reports = 0;
+};
+
+struct RunningProgram {
+  Scheduler::ProgramId id = 0;
+  std::unique_ptr<ProgramContext> context;
+};
+
+double ms(Duration d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
+
+std::string duration_text(Duration d) {
+  return fmt::format("{:.3f} ms", ms(d));
+}
+
+// A payload of `size` bytes that shows where a byte was lost or reordered.
+std::string generated_payload(std::size_t size) {
+  std::string bytes(size, '\0');
+  for (std::size_t i = 0; i < size; ++i)
+    bytes[i] = static_cast<char>('a' + (i * 7 + i / 26) % 26);
+  return bytes;
+}
+
+std::string printable(std::string_view bytes) {
+  std::string out;
+  for (char c : bytes) {
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\r')
+      out += "\\r";
+    else if (c == '"')
+      out += "\\\"";
+    else if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f)
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+    else
+      out += c;
+  }
+  if (out.size() > 200) out = out.substr(0, 200) + fmt::format("... ({} bytes)", bytes.size());
+  return out;
+}
+
+class ScriptRunner {
+ public:
+  ScriptRunner(const Scenario& scenario, const RunOptions& options)
+      : scenario_(scenario), options_(options) {}
+
+  ScenarioRun run(std::string_view env_name) {
+    ScenarioRun result;
+    result.environment = std::string(env_name);
+    result.trace = trace_;
+    auto inner = make_environment(env_name);
+    if (!inner) {
+      result.failure =
+          StepFailure{{scenario_.file, 0, 0}, "", "an environment", inner.error().message(), ""};
+      return result;
+    }
+    if (!scenario_.only_on.empty() &&
+        std::none_of(scenario_.only_on.begin(), scenario_.only_on.end(),
+                     [&](const std::string& s) { return selects_environment(s, **inner); })) {
+      result.skipped = true;
+      return result;
+    }
+    env_ = make_traced_environment(std::move(inner).value(), trace_);
+    auto backend = env_->make_backend();
+    if (!backend) {
+      result.failure =
+          StepFailure{{scenario_.file, 0, 0}, "", "a backend", backend.error().message(), ""};
+      return result;
+    }
+    scheduler_ = std::make_unique<Scheduler>(*env_, std::move(backend).value());
+    trace_->set_program_source([this] { return std::string(scheduler_->current_program()); });
+    start_ = env_->clock().now();
+
+    for (const Step& step : scenario_.steps) {
+      const std::size_t trace_mark = trace_->records().size();
+      std::optional<std::pair<std::string, std::string>> mismatch = execute(step);
+      if (mismatch) {
+        const std::size_t from = trace_mark > 12 ? trace_mark - 12 : 0;
+        const std::size_t to = std::min(trace_->records().size(), trace_mark + 40);
+        result.failure = StepFailure{step.where, step.source, mismatch->first, mismatch->second,
+                                     trace_->to_text(from, to)};
+        break;
+      }
+    }
+    result.virtual_time = env_->clock().now() - start_;
+    clean_up();
+    return result;
+  }
+
+ private:
+  using Mismatch = std::optional<std::pair<std::string, std::string>>;
+
+  Duration scaled(Duration d) const {
+    if (env_->is_fake()) return d;
+    return std::chrono::duration_cast<Duration>(d * options_.time_scale);
+  }
+
+  const Expected& expected_for(const Step& step) const {
+    for (const Alternative& alt : step.alternatives)
+      for (const std::string& selector : alt.environments)
+        if (selects_environment(selector, *env_)) return alt.expected;
+    return step.expected;
+  }
+
+  Net& net() { return env_->net(); }
+
+  // Compares a call that either succeeds or fails with an error.
+  static Mismatch judge_status(const Expected& want, const Status& got) {
+    if (want.kind == Expected::Kind::ok && got.ok()) return {};
+    if (want.kind == Expected::Kind::error && got.code() == want.error) return {};
+    return std::pair{want.to_string(), got.ok() ? "ok" : got.error().message()};
+  }
+
+  template <class T>
+  static Status as_status(const Result<T>& r) {
+    return r ? Status{} : Status(r.error());
+  }
+
+  Mismatch execute(const Step& step) {
+    const Expected& want = expected_for(step);
+    switch (step.kind) {
+      case StepKind::socket: {
+        Result<Handle> r = net().socket();
+        if (r) sockets_[step.name] = SocketState{*r, true};
+        return judge_status(want, as_status(r));
+      }
+      case StepKind::listen: {
+        Result<Handle> r = net().listen(Endpoint{}, static_cast<int>(step.size));
+        if (r) {
+          sockets_[step.name] = SocketState{*r, true};
+          if (auto at = net().local_endpoint(*r)) endpoints_[step.name] = *at;
+        }
+        return judge_status(want, as_status(r));
+      }
+      case StepKind::connect: {
+        auto it = endpoints_.find(step.target);
+        if (it == endpoints_.end())
+          return std::pair{fmt::format("'{}' to have an address", step.target),
+                           "it never listened (a server publishes its address when it starts)"};
+        return judge_status(want, net().connect(socket(step.name), it->second));
+      }
+      case StepKind::accept: {
+        Result<Handle> r = net().accept(socket(step.target));
+        if (r) sockets_[step.name] = SocketState{*r, true};
+        return judge_status(want, as_status(r));
+      }
+      case StepKind::send:
+        return execute_send(step, want);
+      case StepKind::recv:
+        return execute_recv(step, want);
+      case StepKind::drain: {
+        std::string buffer(step.size, '\0');
+        std::uint64_t total = 0;
+        Result<std::size_t> r = 0;
+        while ((r = net().recv(socket(step.name), as_writable(buffer))) && *r > 0)
+          total += *r;
+        if (!r && r.code() != Errc::would_block) return judge_status(want, as_status(r));
+        if (want.kind == Expected::Kind::count && total != want.count)
+          return std::pair{fmt::format("{} bytes", want.count), fmt::format("{} bytes", total)};
+        if (want.kind == Expected::Kind::error)
+          return std::pair{want.to_string(), fmt::format("{} bytes", total)};
+        return {};
+      }
+      case StepKind::shutdown:
+        return judge_status(want, net().shutdown(socket(step.name), step.direction));
+      case StepKind::close:
+      case StepKind::abort: {
+        SocketState& s = sockets_[step.name];
+        Status r = step.kind == StepKind::close ? net().close(s.handle) : net().abort(s.handle);
+        if (r) s.open = false;
+        return judge_status(want, r);
+      }
+      case StepKind::set_buffers: {
+        Status r;
+        if (step.send_buffer) r = net().set_send_buffer(socket(step.name), *step.send_buffer);
+        if (r && step.receive_buffer)
+          r = net().set_receive_buffer(socket(step.name), *step.receive_buffer);
+        return judge_status(want, r);
+      }
+      case StepKind::pending_error: {
+        Result<std::error_code> r = net().pending_error(socket(step.name));
+        if (!r) return judge_status(want, as_status(r));
+        if ((want.kind == Expected::Kind::ok && !*r) ||
+            (want.kind == Expected::Kind::error && *r == want.error))
+          return {};
+        return std::pair{want.to_string(), *r ? error_name(*r) : "ok"};
+      }
+      case StepKind::watch: {
+        SocketState* state = &sockets_[step.name];
+        return judge_status(want, scheduler_->watch(
+                                      state->handle, step.interest,
+                                      [state](Readiness r) {
+                                        state->last_report = r;
+                                        ++state->reports;
+                                      },
+                                      step.trigger));
+      }
+      case StepKind::unwatch:
+        return judge_status(want, scheduler_->unwatch(socket(step.name)));
+      case StepKind::wait:
+        return execute_wait(step, want);
+      case StepKind::sleep: {
+        const Status r = scheduler_->run_until([] { return false; }, scaled(step.duration));
+        if (r.code() == Errc::timed_out) return {};
+        return std::pair{"the time to pass", r.ok() ? "ok" : r.error().message()};
+      }
+      case StepKind::start:
+        return execute_start(step);
+      case StepKind::run_until: {
+        const RunningProgram& p = programs_.at(step.name);
+        const Status r = scheduler_->run_until([&] { return scheduler_->program(p.id).finished; },
+                                               scaled(step.duration));
+        if (!r)
+          return std::pair{fmt::format("{} to finish within {}", step.name,
+                                       duration_text(scaled(step.duration))),
+                           r.error().message()};
+        return program_failure(step.name);
+      }
+      case StepKind::expect_output: {
+        const std::string& output = programs_.at(step.name).context->output;
+        if (output == step.payload) return program_failure(step.name);
+        return std::pair{fmt::format("output \"{}\"", printable(step.payload)),
+                         fmt::format("output \"{}\"", printable(output))};
+      }
+      case StepKind::expect_finished: {
+        const Scheduler::Program& p = scheduler_->program(programs_.at(step.name).id);
+        if (p.finished == (step.number == 1)) return program_failure(step.name);
+        return std::pair{step.number ? "finished" : "running", p.finished ? "finished" : "running"};
+      }
+      case StepKind::expect_elapsed: {
+        const Scheduler::Program& p = scheduler_->program(programs_.at(step.name).id);
+        if (!p.finished) return std::pair{"a finished program", "it is still running"};
+        return judge_time(step, p.ended - p.started);
+      }
+      case StepKind::expect_time:
+        return judge_time(step, env_->clock().now() - start_);
+      case StepKind::expect_calls: {
+        const std::uint64_t n = count_calls(step.name, step.would_block_only);
+        if (compare(n, step.comparison, step.number)) return {};
+        return std::pair{
+            fmt::format("{} {}", comparison_text(step.comparison), step.number),
+            fmt::format("{} {}", n, step.would_block_only ? "would_block results" : "calls")};
+      }
+      case StepKind::expect_calls_ratio: {
+        const std::uint64_t mine = count_calls(step.name, step.would_block_only);
+        const std::uint64_t theirs = count_calls(step.target, step.would_block_only);
+        if (compare(mine, step.comparison, step.number * theirs)) return {};
+        return std::pair{fmt::format("{} {}x {}'s {} = {}", comparison_text(step.comparison),
+                                     step.number, step.target, theirs, step.number * theirs),
+                         fmt::format("{}", mine)};
+      }
+      case StepKind::expect_open_handles: {
+        const std::uint64_t n = open_handles().size();
+        if (n == step.number) return {};
+        return std::pair{fmt::format("{} open handles", step.number), fmt::format("{} open", n)};
+      }
+    }
+    return std::pair{"a known step", "an unknown one"};
+  }
+
+  Handle socket(const std::string& name) { return sockets_.at(name).handle; }
+
+  static std::span<std::byte> as_writable(std::string& s) {
+    return {reinterpret_cast<std::byte*>(s.data()), s.size()};
+  }
+
+  Mismatch execute_send(const Step& step, const Expected& want) {
+    const std::string data = step.payload.empty() ? generated_payload(step.size) : step.payload;
+    Result<std::size_t> r = net().send(socket(step.name), as_bytes(data));
+    if (!r || want.kind == Expected::Kind::error) return judge_status(want, as_status(r));
+    using Kind = Expected::Kind;
+    const bool ok = (want.kind == Kind::ok && *r == data.size()) ||
+                    (want.kind == Kind::count && *r == want.count) ||
+                    (want.kind == Kind::partial && *r > 0 && *r < data.size());
+    if (ok) return {};
+    return std::pair{want.to_string(), fmt::format("{} of {} bytes", *r, data.size())};
+  }
+
+  Mismatch execute_recv(const Step& step, const Expected& want) {
+    std::string buffer(step.size, '\0');
+    Result<std::size_t> r = net().recv(socket(step.name), as_writable(buffer));
+    if (!r || want.kind == Expected::Kind::error) return judge_status(want, as_status(r));
+    buffer.resize(*r);
+    using Kind = Expected::Kind;
+    const bool ok = (want.kind == Kind::eof && *r == 0) || (want.kind == Kind::data && *r > 0) ||
+                    (want.kind == Kind::count && *r == want.count) ||
+                    (want.kind == Kind::text && buffer == want.text);
+    if (ok) return {};
+    return std::pair{want.to_string(), *r == 0 ? "eof" : fmt::format("\"{}\"", printable(buffer))};
+  }
+
+  // Runs everything until the socket's reports settle on the expected set ("none": until the
+  // time passes without a report). Transient states on the way are allowed; the last seen one
+  // is what a mismatch shows.
+  Mismatch execute_wait(const Step& step, const Expected& want) {
+    SocketState& s = sockets_.at(step.name);
+    s.last_report = Readiness::none;
+    const std::uint64_t reports_before = s.reports;
+    const Duration limit = scaled(step.duration);
+    if (want.readiness == Readiness::none) {
+      const Status r = scheduler_->run_until([&] { return s.reports != reports_before; }, limit);
+      if (r.code() == Errc::timed_out) return {};
+      if (!r) return std::pair{"none", r.error().message()};
+      return std::pair{"none",
+                       fmt::format("{} (reported within {})", s.last_report, duration_text(limit))};
+    }
+    const Status r = scheduler_->run_until(
+        [&] { return s.reports != reports_before && s.last_report == want.readiness; }, limit);
+    if (r) return {};
+    if (r.code() != Errc::timed_out) return std::pair{want.to_string(), r.error().message()};
+    return std::pair{want.to_string(),
+                     s.reports == reports_before
+                         ? fmt::format("no report within {}", duration_text(limit))
+                         : to_string(s.last_report)};
+  }
+
+  Mismatch execute_start(const Step& step) {
+    const ProgramInfo* info = find_program(step.program);
+    auto context =
+        std::make_unique<ProgramContext>(ProgramContext{*scheduler_, step.name, {}, endpoints_});
+    const ProgramArgs args(step.arguments, env_->is_fake() ? 1.0 : options_.time_scale);
+    Result<Task<>> task = info->make(*context, args);
+    if (!task) return std::pair{fmt::format("{} to start", step.program), task.error().message()};
+    if (const auto unused = args.unused(); !unused.empty())
+      return std::pair{fmt::format("arguments {} takes: {}", step.program, info->arguments),
+                       fmt::format("unknown argument(s): {}", fmt::join(unused, ", "))};
+    const Scheduler::ProgramId id = scheduler_->spawn(step.name, std::move(task).value());
+    programs_[step.name] = RunningProgram{id, std::move(context)};
+    // Let it run up to its first wait, so a server listens (and publishes) before the next step.
+    const Status r = scheduler_->run_until([] { return true; });
+    if (!r) return std::pair{fmt::format("{} to start", step.name), r.error().message()};
+    return program_failure(step.name);
+  }
+
+  Mismatch program_failure(const std::string& name) {
+    const Scheduler::Program& p = scheduler_->program(programs_.at(name).id);
+    if (p.failure.empty()) return {};
+    return std::pair{fmt::format("{} without failure", name),
+                     fmt::format("{} failed: {}", name, p.failure)};
+  }
+
+  Mismatch judge_time(const Step& step, Duration actual) {
+    const Duration expected = scaled(step.duration);
+    Duration tolerance = step.tolerance;
+    if (!env_->is_fake())
+      tolerance = std::max({scaled(step.tolerance), kRealMinimumTolerance, expected / 8});
+    const Duration off = actual > expected ? actual - expected : expected - actual;
+    if (off <= tolerance) return {};
+    return std::pair{fmt::format("{} ± {}", duration_text(expected), duration_text(tolerance)),
+                     duration_text(actual)};
+  }
+
+  std::uint64_t count_calls(const std::string& program, bool would_block_only) const {
+    std::uint64_t n = 0;
+    for (const TraceRecord& r : trace_->records()) {
+      if (r.program != program || r.call == "ready") continue;
+      if (!would_block_only || r.result_class == "would_block") ++n;
+    }
+    return n;
+  }
+
+  static bool compare(std::uint64_t a, Comparison c, std::uint64_t b) {
+    switch (c) {
+      case Comparison::eq:
+        return a == b;
+      case Comparison::le:
+        return a <= b;
+      case Comparison::ge:
+        return a >= b;
+      case Comparison::lt:
+        return a < b;
+      case Comparison::gt:
+        return a > b;
+    }
+    return false;
+  }
+
+  static std::string_view comparison_text(Comparison c) {
+    switch (c) {
+      case Comparison::eq:
+        return "==";
+      case Comparison::le:
+        return "<=";
+      case Comparison::ge:
+        return ">=";
+      case Comparison::lt:
+        return "<";
+      case Comparison::gt:
+        return ">";
+    }
+    return "?";
+  }
+
+  // Handles the trace shows opened (socket, listen, accept) and not yet closed or aborted.
+  std::vector<Handle> open_handles() const {
+    std::vector<Handle> open;
+    for (const TraceRecord& r : trace_->records()) {
+      const bool opens = r.call == "socket" || r.call == "listen" || r.call == "accept";
+      if (opens && r.result_class == "ok")
+        open.push_back(static_cast<Handle>(std::stoll(r.result)));
+      if ((r.call == "close" || r.call == "abort") && r.result_class == "ok")
+        std::erase(open, r.handle);
+    }
+    return open;
+  }
+
+  // Whatever the script and its programs left open is closed, so a long `muxlab run` over many
+  // scripts on a real kernel leaks nothing.
+  void clean_up() {
+    const std::vector<Handle> left = open_handles();
+    trace_->set_program_source(nullptr);
+    trace_->set_enabled(false);
+    scheduler_.reset();  // destroys the programs' frames and drops registrations
+    for (Handle h : left)
+      (void)net().close(h);
+  }
+
+  const Scenario& scenario_;
+  const RunOptions& options_;
+  std::shared_ptr<Trace> trace_ = std::make_shared<Trace>();
+  std::unique_ptr<Environment> env_;
+  std::unique_ptr<Scheduler> scheduler_;
+  Time start_{};
+  std::map<std::string, SocketState> sockets_;
+  std::map<std::string, Endpoint> endpoints_;  // listeners' and servers' addresses, by name
+  std::map<std::string, RunningProgram> programs_;
+};
+
+}  // namespace
+
+ScenarioRun run_scenario(const Scenario& scenario, std::string_view environment,
+                         const RunOptions& options) {
+  return ScriptRunner(scenario, options).run(environment);
+}
+
+}  // namespace muxlab
