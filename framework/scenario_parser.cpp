@@ -143,7 +143,7 @@ class LineParser {
 };
 
 constexpr std::string_view kVerbs =
-    "socket, listen, connect, accept, send, recv, drain, shutdown, close, abort, set, "
+    "socket, listen, connect, accept, send, fill, recv, drain, shutdown, close, abort, set, "
     "pending_error, watch, unwatch, wait, sleep, start, run, expect, on, only, scenario";
 
 bool is_name(std::string_view s) {
@@ -188,7 +188,9 @@ std::set<Kind> allowed_results(StepKind step) {
     case StepKind::drain:
       return {Kind::count, Kind::ok, Kind::error};
     case StepKind::wait:
-      return {Kind::readiness};
+      return {Kind::readiness, Kind::error};
+    case StepKind::fill:
+      return {Kind::count, Kind::ok, Kind::error};
     case StepKind::socket:
     case StepKind::listen:
     case StepKind::connect:
@@ -492,6 +494,11 @@ class ScriptParser {
         return p.fail(w[2].column, "expected a \"string\" or a size from 1 to 1GiB (64KiB, 1MiB)");
       }
       return no_more(p, w, 3, "send SOCKET \"text\"|SIZE");
+    }
+    if (verb == "fill") {
+      step.kind = StepKind::fill;
+      return need(p, w, 2, "fill SOCKET") && socket_name(p, w[1], step.name) &&
+             no_more(p, w, 2, "fill SOCKET");
     }
     if (verb == "recv" || verb == "drain") {
       step.kind = verb == "recv" ? StepKind::recv : StepKind::drain;

@@ -175,6 +175,8 @@ class ScriptRunner {
         return execute_send(step, want);
       case StepKind::recv:
         return execute_recv(step, want);
+      case StepKind::fill:
+        return execute_fill(step, want);
       case StepKind::drain: {
         std::string buffer(step.size, '\0');
         std::uint64_t total = 0;
@@ -303,6 +305,33 @@ class ScriptRunner {
     return std::pair{want.to_string(), fmt::format("{} of {} bytes", *r, data.size())};
   }
 
+  // Sends until the kernel takes no more. Loopback goes on moving bytes into the peer's receive
+  // buffer for a moment after the first would_block, so "full" means: a pause changed nothing.
+  Mismatch execute_fill(const Step& step, const Expected& want) {
+    const std::string chunk = generated_payload(64 * 1024);
+    std::uint64_t total = 0;
+    for (int round = 0; round < 1000; ++round) {
+      std::uint64_t this_round = 0;
+      Result<std::size_t> r = 0;
+      while ((r = net().send(socket(step.name), as_bytes(chunk))))
+        this_round += *r;
+      if (r.code() != Errc::would_block) return judge_status(want, as_status(r));
+      total += this_round;
+      if (round > 0 && this_round == 0) {
+        if (want.kind == Expected::Kind::count && want.count != total)
+          return std::pair{fmt::format("{} bytes", want.count), fmt::format("{} bytes", total)};
+        if (want.kind == Expected::Kind::error)
+          return std::pair{want.to_string(), fmt::format("{} bytes", total)};
+        return {};
+      }
+      const Status paused =
+          scheduler_->run_until([] { return false; }, scaled(std::chrono::milliseconds(20)));
+      if (paused.code() != Errc::timed_out)
+        return std::pair{"a pause", paused.ok() ? "ok" : paused.error().message()};
+    }
+    return std::pair{"the send buffer to fill", fmt::format("still taking bytes after {}", total)};
+  }
+
   Mismatch execute_recv(const Step& step, const Expected& want) {
     std::string buffer(step.size, '\0');
     Result<std::size_t> r = net().recv(socket(step.name), as_writable(buffer));
@@ -324,12 +353,19 @@ class ScriptRunner {
     s.last_report = Readiness::none;
     const std::uint64_t reports_before = s.reports;
     const Duration limit = scaled(step.duration);
-    if (want.readiness == Readiness::none) {
+    if (want.kind == Expected::Kind::readiness && want.readiness == Readiness::none) {
       const Status r = scheduler_->run_until([&] { return s.reports != reports_before; }, limit);
       if (r.code() == Errc::timed_out) return {};
       if (!r) return std::pair{"none", r.error().message()};
       return std::pair{"none",
                        fmt::format("{} (reported within {})", s.last_report, duration_text(limit))};
+    }
+    if (want.kind == Expected::Kind::error) {
+      // The wait itself fails (select with a closed handle in its set).
+      const Status r = scheduler_->run_until([] { return false; }, limit);
+      if (r.code() == want.error) return {};
+      return std::pair{want.to_string(),
+                       r.code() == Errc::timed_out ? "the wait succeeded" : r.error().message()};
     }
     const Status r = scheduler_->run_until(
         [&] { return s.reports != reports_before && s.last_report == want.readiness; }, limit);

@@ -16,6 +16,11 @@ std::string handle_text(Handle h) {
   return h == invalid_handle ? "-" : fmt::format("h{}", h);
 }
 
+// "1048576 bytes" → "1048576"; a wait's "timeout 99.98 ms" → "timeout", whatever time is left.
+std::string_view first_word(std::string_view s) {
+  return s.substr(0, s.find(' '));
+}
+
 double ms(Duration d) {
   return std::chrono::duration<double, std::milli>(d).count();
 }
@@ -55,7 +60,7 @@ std::string Trace::to_text(std::size_t first, std::size_t last) const {
     const TraceRecord& x = records_[a];
     const TraceRecord& y = records_[b];
     return x.call == y.call && x.handle == y.handle && x.result == y.result &&
-           x.program == y.program;
+           x.program == y.program && first_word(x.arguments) == first_word(y.arguments);
   };
   std::string out;
   last = std::min(last, records_.size());

@@ -71,6 +71,7 @@ enum class StepKind : std::uint8_t {
   connect,
   accept,
   send,
+  fill,
   recv,
   drain,
   shutdown,

@@ -1,0 +1,157 @@
+// The scenario language: what parses, and a located, specific error for each thing that does not.
+#include <gtest/gtest.h>
+
+#include "muxlab/scenario.hpp"
+
+namespace muxlab {
+namespace {
+
+Scenario parse_ok(std::string_view text) {
+  ParseResult r = parse_scenario(text, "t.scenario");
+  for (const ScriptError& e : r.errors)
+    ADD_FAILURE() << e.to_string();
+  return r.scenario.value_or(Scenario{});
+}
+
+// The single error a script gives, as the runner prints it.
+std::string first_error(std::string_view text) {
+  ParseResult r = parse_scenario(text, "t.scenario");
+  EXPECT_FALSE(r.scenario.has_value()) << "parsed although it should not";
+  return r.errors.empty() ? "" : r.errors.front().to_string();
+}
+
+TEST(ScenarioParser, ReadsStepsResultsAndAlternatives) {
+  const Scenario s = parse_ok(R"(scenario "a title"
+# a comment line
+listen l backlog=8
+socket c
+connect c l        -> in_progress   # trailing comment
+watch c read|write edge
+wait c within 250ms -> readable|writable|read_closed
+  on select, fake:win32-select: readable|writable
+send c "a\tb\x41\n" -> 5
+send c 64KiB       -> partial
+recv c 10          -> eof
+pending_error c    -> connection_refused
+)");
+  EXPECT_EQ(s.title, "a title");
+  ASSERT_EQ(s.steps.size(), 9u);
+  EXPECT_EQ(s.steps[0].kind, StepKind::listen);
+  EXPECT_EQ(s.steps[0].size, 8u);
+  EXPECT_EQ(s.steps[2].expected.kind, Expected::Kind::error);
+  EXPECT_EQ(s.steps[2].expected.error, Errc::in_progress);
+  EXPECT_EQ(s.steps[3].interest, Interest::read_write);
+  EXPECT_EQ(s.steps[3].trigger, Trigger::edge);
+  const Step& wait = s.steps[4];
+  EXPECT_EQ(wait.duration, std::chrono::milliseconds(250));
+  EXPECT_EQ(wait.expected.readiness,
+            Readiness::readable | Readiness::writable | Readiness::read_closed);
+  ASSERT_EQ(wait.alternatives.size(), 1u);
+  EXPECT_EQ(wait.alternatives[0].environments,
+            (std::vector<std::string>{"select", "fake:win32-select"}));
+  EXPECT_EQ(wait.alternatives[0].expected.readiness, Readiness::readable | Readiness::writable);
+  EXPECT_EQ(s.steps[5].payload, "a\tbA\n");
+  EXPECT_EQ(s.steps[5].expected.count, 5u);
+  EXPECT_EQ(s.steps[6].size, 64u * 1024);
+  EXPECT_EQ(s.steps[6].expected.kind, Expected::Kind::partial);
+  EXPECT_EQ(s.steps[7].size, 10u);
+  EXPECT_EQ(s.steps[7].where.line, 11);
+}
+
+struct BadScript {
+  const char* text;
+  const char* error;
+};
+
+class ScenarioParserErrors : public ::testing::TestWithParam<BadScript> {};
+
+TEST_P(ScenarioParserErrors, AreLocatedAndSpecific) {
+  EXPECT_EQ(first_error(GetParam().text), GetParam().error);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Each, ScenarioParserErrors,
+    ::testing::Values(
+        BadScript{"sned c \"x\"",
+                  "t.scenario:1:1: error: unknown step 'sned' (steps: socket, listen, connect, "
+                  "accept, send, fill, recv, drain, shutdown, close, abort, set, pending_error, "
+                  "watch, unwatch, wait, sleep, start, run, expect, on, only, scenario)"},
+        BadScript{"socket c\nrecv q",
+                  "t.scenario:2:6: error: no socket named 'q' (make it with socket, listen or "
+                  "accept first)"},
+        BadScript{"socket c\nsocket c",
+                  "t.scenario:2:8: error: 'c' is already a name in this script"},
+        BadScript{"socket 9c",
+                  "t.scenario:1:8: error: '9c' is not a name (letters, digits, _ and -)"},
+        BadScript{"socket c\nsend c 12XB",
+                  "t.scenario:2:8: error: expected a \"string\" or a size from 1 to 1GiB (64KiB, "
+                  "1MiB)"},
+        BadScript{"socket c\nsend c \"abc",
+                  "t.scenario:2:8: error: unterminated string: a closing '\"' is missing"},
+        BadScript{"socket c\nsend c \"a\\qb\"",
+                  "t.scenario:2:10: error: unknown escape '\\q' (known: \\n \\r \\t \\0 \\\\ \\\" "
+                  "\\xHH)"},
+        BadScript{"socket c\nsend c \"\\x4\"", "t.scenario:2:9: error: \\x needs two hex digits"},
+        BadScript{"socket c\nwatch c read\nwait c",
+                  "t.scenario:3:1: error: wait must state the readiness it expects: wait c -> "
+                  "readable"},
+        BadScript{"socket c\nclose c ->",
+                  "t.scenario:2:11: error: '->' must be followed by the expected result"},
+        BadScript{"socket c\nclose c -> partial",
+                  "t.scenario:2:12: error: this step cannot result in 'partial'"},
+        BadScript{"socket c\nclose c\n  on select: ok",
+                  "t.scenario:3:3: error: an 'on' line states another result for the step above "
+                  "it, which must have '-> result' itself"},
+        BadScript{"socket c\nclose c -> ok\n  on selcet: ok",
+                  "t.scenario:3:6: error: unknown environment 'selcet' (known: epoll, poll, "
+                  "select, win32-select, kqueue, each also as fake:NAME; fake; real)"},
+        BadScript{"socket c\nclose c -> ok\n  on select ok",
+                  "t.scenario:3:13: error: unknown environment 'ok' (known: epoll, poll, select, "
+                  "win32-select, kqueue, each also as fake:NAME; fake; real)"},
+        BadScript{"socket c\nclose c -> ok\n  on select",
+                  "t.scenario:3:3: error: expected 'on NAME[, NAME...]: result'"},
+        BadScript{"sleep soon",
+                  "t.scenario:1:7: error: 'soon' is not a duration (like 1s, 250ms, 100us)"},
+        BadScript{"socket c\nshutdown c sideways",
+                  "t.scenario:2:12: error: expected read, write or both"},
+        BadScript{"socket c\nwatch c sometimes",
+                  "t.scenario:2:9: error: expected read, write, read|write or none"},
+        BadScript{"connect",
+                  "t.scenario:1:9: error: missing arguments: connect SOCKET LISTENER|SERVER"},
+        BadScript{"expect nobody output \"x\"",
+                  "t.scenario:1:8: error: no program named 'nobody' (start it first)"},
+        BadScript{"expect time 1s ~1ms",
+                  "t.scenario:1:16: error: expected a tolerance like ±1ms (or +-1ms)"},
+        BadScript{"scenario untitled",
+                  "t.scenario:1:1: error: scenario takes one quoted title: scenario \"what this "
+                  "shows\""},
+        BadScript{"socket c\nrecv c -> maybe",
+                  "t.scenario:2:11: error: unknown result 'maybe': expected a number, a "
+                  "\"string\", ok, partial, data, eof, readiness flags (readable|writable|"
+                  "read_closed|write_closed|error, or none) or an error name (would_block, "
+                  "in_progress, already_in_progress, already_connected, not_connected, "
+                  "connection_refused, connection_reset, broken_pipe, shut_down, address_in_use, "
+                  "bad_handle, too_many_handles, already_registered, not_registered, unsupported, "
+                  "invalid_argument, timed_out, no_resources)"}));
+
+TEST(ScenarioParser, ReportsEveryErrorNotJustTheFirst) {
+  ParseResult r = parse_scenario("bogus\nsocket c\nrecv d\nsleep 5 parsecs\n", "t.scenario");
+  ASSERT_EQ(r.errors.size(), 3u);
+  EXPECT_EQ(r.errors[0].where.line, 1);
+  EXPECT_EQ(r.errors[1].where.line, 3);
+  EXPECT_EQ(r.errors[2].where.line, 4);
+}
+
+TEST(ScenarioParser, RejectsNulBytesAndSurvivesOddInput) {
+  EXPECT_EQ(first_error(std::string_view("socket c\0", 9)),
+            "t.scenario:1:9: error: a NUL byte in the script");
+  const ParseResult empty = parse_scenario("", "t.scenario");
+  ASSERT_TRUE(empty.scenario.has_value());
+  EXPECT_TRUE(empty.scenario->steps.empty());
+  const ParseResult crlf = parse_scenario("socket c\r\nclose c\r\n", "t.scenario");
+  ASSERT_TRUE(crlf.scenario.has_value());
+  EXPECT_EQ(crlf.scenario->steps.size(), 2u);
+}
+
+}  // namespace
+}  // namespace muxlab
