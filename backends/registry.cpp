@@ -6,9 +6,13 @@
 
 #include "muxlab/environment.hpp"
 
-#if !defined(_WIN32)
+#if defined(_WIN32)
+#include "win32/win32.hpp"
+#else
 #include "posix/posix.hpp"
 #endif
+
+#include "fake/fake_environment.hpp"
 
 namespace muxlab {
 namespace {
@@ -27,6 +31,9 @@ constexpr RealEnvironmentSpec kRealEnvironments[] = {
 #if !defined(_WIN32)
     {"poll", posix::make_poll_backend},
     {"select", posix::make_select_backend},
+#endif
+#if defined(_WIN32)
+    {"win32-select", win32::make_select_backend},
 #endif
 };
 
@@ -50,7 +57,9 @@ class RealEnvironment final : public Environment {
 };
 
 std::unique_ptr<Net> make_platform_net() {
-#if !defined(_WIN32)
+#if defined(_WIN32)
+  return win32::make_winsock_net();
+#else
   return posix::make_socket_net();
 #endif
 }
@@ -61,6 +70,8 @@ std::vector<std::string> environment_names() {
   std::vector<std::string> names;
   for (const auto& spec : kRealEnvironments)
     names.emplace_back(spec.name);
+  for (auto& fake_name : fake::environment_names())
+    names.push_back(std::move(fake_name));
   return names;
 }
 
@@ -70,6 +81,8 @@ Result<std::unique_ptr<Environment>> make_environment(std::string_view name) {
       return std::unique_ptr<Environment>(
           std::make_unique<RealEnvironment>(spec, make_platform_net()));
   }
+  if (auto fake_environment = fake::make_environment(name))
+    return std::unique_ptr<Environment>(std::move(fake_environment));
   return Error(Errc::invalid_argument,
                fmt::format("no environment named '{}' in this build (it has: {})", name,
                            fmt::join(environment_names(), ", ")));

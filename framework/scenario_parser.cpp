@@ -144,7 +144,8 @@ class LineParser {
 
 constexpr std::string_view kVerbs =
     "socket, listen, connect, accept, send, fill, recv, drain, shutdown, close, abort, set, "
-    "pending_error, watch, unwatch, wait, sleep, start, run, expect, on, only, scenario";
+    "pending_error, watch, watch_many, unwatch, wait, sleep, start, run, expect, on, only, "
+    "scenario";
 
 bool is_name(std::string_view s) {
   if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
@@ -191,6 +192,8 @@ std::set<Kind> allowed_results(StepKind step) {
       return {Kind::readiness, Kind::error};
     case StepKind::fill:
       return {Kind::count, Kind::ok, Kind::error};
+    case StepKind::watch_many:
+      return {Kind::ok, Kind::error};
     case StepKind::socket:
     case StepKind::listen:
     case StepKind::connect:
@@ -572,6 +575,14 @@ class ScriptParser {
           return p.fail(w[k].column, "expected edge or oneshot");
       }
       return true;
+    }
+    if (verb == "watch_many") {
+      step.kind = StepKind::watch_many;
+      constexpr std::string_view usage = "watch_many COUNT";
+      if (!need(p, w, 2, usage)) return false;
+      if (!parse_number(w[1].text, step.number) || step.number == 0 || step.number > 100000)
+        return p.fail(w[1].column, "expected a count from 1 to 100000");
+      return no_more(p, w, 2, usage);
     }
     if (verb == "wait") {
       step.kind = StepKind::wait;

@@ -224,6 +224,8 @@ class ScriptRunner {
                                       },
                                       step.trigger));
       }
+      case StepKind::watch_many:
+        return execute_watch_many(step, want);
       case StepKind::unwatch:
         return judge_status(want, scheduler_->unwatch(socket(step.name)));
       case StepKind::wait:
@@ -332,6 +334,21 @@ class ScriptRunner {
     return std::pair{"the send buffer to fill", fmt::format("still taking bytes after {}", total)};
   }
 
+  // Opens `number` sockets and watches each for read: how many handles a backend takes, and
+  // what it says about the first one it refuses.
+  Mismatch execute_watch_many(const Step& step, const Expected& want) {
+    for (std::uint64_t i = 1; i <= step.number; ++i) {
+      Result<Handle> h = net().socket();
+      if (!h) return judge_status(want, as_status(h));
+      Status s = scheduler_->watch(*h, Interest::read, [](Readiness) {});
+      if (s) continue;
+      if (want.kind == Expected::Kind::error && s.code() == want.error) return {};
+      return std::pair{want.to_string(), fmt::format("socket {} of {} (handle {}): {}", i,
+                                                     step.number, *h, s.error().message())};
+    }
+    return judge_status(want, Status{});
+  }
+
   Mismatch execute_recv(const Step& step, const Expected& want) {
     std::string buffer(step.size, '\0');
     Result<std::size_t> r = net().recv(socket(step.name), as_writable(buffer));
@@ -416,7 +433,12 @@ class ScriptRunner {
   std::uint64_t count_calls(const std::string& program, bool would_block_only) const {
     std::uint64_t n = 0;
     for (const TraceRecord& r : trace_->records()) {
-      if (r.program != program || r.call == "ready") continue;
+      // A server's per-connection programs ("server/1") count as the server's.
+      const bool mine =
+          r.program == program ||
+          (r.program.size() > program.size() &&
+           r.program.compare(0, program.size(), program) == 0 && r.program[program.size()] == '/');
+      if (!mine || r.call == "ready") continue;
       if (!would_block_only || r.result_class == "would_block") ++n;
     }
     return n;
@@ -468,14 +490,14 @@ class ScriptRunner {
   }
 
   // Whatever the script and its programs left open is closed, so a long `muxlab run` over many
-  // scripts on a real kernel leaks nothing.
+  // scripts on a real kernel leaks nothing. The programs go first (their sockets close as their
+  // frames are destroyed, and the trace records it); then what is still open.
   void clean_up() {
-    const std::vector<Handle> left = open_handles();
     trace_->set_program_source(nullptr);
-    trace_->set_enabled(false);
-    scheduler_.reset();  // destroys the programs' frames and drops registrations
-    for (Handle h : left)
+    scheduler_.reset();
+    for (Handle h : open_handles())
       (void)net().close(h);
+    trace_->set_enabled(false);
   }
 
   const Scenario& scenario_;

@@ -22,6 +22,10 @@
 
 namespace muxlab::conformance {
 
+// True when this Windows build runs under Wine, whose sockets differ from Windows' in a few
+// documented ways (docs/windows.md); a case states both behaviours. Always false elsewhere.
+bool under_wine();
+
 // A client and its accepted server side.
 struct Connection {
   Handle client = invalid_handle;
@@ -45,6 +49,8 @@ class ConformanceTest : public ::testing::Test {
   Net& net() { return env_->net(); }
   Backend& backend() { return *backend_; }
   std::string_view mechanism() const { return env_->mechanism(); }
+  // Wine's own sockets: a real environment of a Windows build running under Wine.
+  bool on_wine() const { return !env_->is_fake() && under_wine(); }
 
   // Every handle a test opens goes through these, so TearDown closes what the test did not.
   Handle track(Handle h) { return *open_.insert(h).first; }
@@ -87,7 +93,10 @@ class ConformanceTest : public ::testing::Test {
 };
 
 using CaseFactory = std::function<ConformanceTest*(std::string env)>;
-bool register_case(const char* name, const char* file, int line, CaseFactory factory);
+// `no_differential` (when not null) says why this case's real and fake traces cannot be compared
+// line by line; its Differential test is then skipped with that reason.
+bool register_case(const char* name, const char* file, int line, CaseFactory factory,
+                   const char* no_differential = nullptr);
 
 // Registers every case for every environment, and a Differential/<mechanism>.<Case> for each
 // mechanism the build has both really and as a fake; call after InitGoogleTest.
@@ -96,10 +105,6 @@ void register_all_environments();
 // Open file descriptors of this process (-1 where the platform cannot tell); on Windows, the
 // process's open handles.
 int open_fd_count();
-
-// True when this Windows build runs under Wine, whose sockets differ from Windows' in a few
-// documented ways (docs/windows.md); a case states both behaviours. Always false elsewhere.
-bool under_wine();
 
 // The value of a call that must succeed; otherwise the test stops with the call and its error.
 struct CallFailed : std::runtime_error {
@@ -116,14 +121,20 @@ inline void must(Status s, std::string_view call) {
 
 }  // namespace muxlab::conformance
 
-#define CONFORMANCE_TEST(Name)                                                                  \
-  class Name##Case final : public ::muxlab::conformance::ConformanceTest {                      \
-   public:                                                                                      \
-    using ConformanceTest::ConformanceTest;                                                     \
-    void TestBody() override;                                                                   \
-  };                                                                                            \
-  [[maybe_unused]] static const bool Name##_registered = ::muxlab::conformance::register_case(  \
-      #Name, __FILE__, __LINE__, [](std::string e) -> ::muxlab::conformance::ConformanceTest* { \
-        return new Name##Case(std::move(e));                                                    \
-      });                                                                                       \
+#define MUXLAB_CONFORMANCE_CASE(Name, no_differential)                                         \
+  class Name##Case final : public ::muxlab::conformance::ConformanceTest {                     \
+   public:                                                                                     \
+    using ConformanceTest::ConformanceTest;                                                    \
+    void TestBody() override;                                                                  \
+  };                                                                                           \
+  [[maybe_unused]] static const bool Name##_registered = ::muxlab::conformance::register_case( \
+      #Name, __FILE__, __LINE__,                                                               \
+      [](std::string e) -> ::muxlab::conformance::ConformanceTest* {                           \
+        return new Name##Case(std::move(e));                                                   \
+      },                                                                                       \
+      no_differential);                                                                        \
   void Name##Case::TestBody()
+
+#define CONFORMANCE_TEST(Name) MUXLAB_CONFORMANCE_CASE(Name, nullptr)
+// A case whose facts hold everywhere but whose call-by-call trace depends on the machine.
+#define CONFORMANCE_TEST_WITHOUT_DIFFERENTIAL(Name, reason) MUXLAB_CONFORMANCE_CASE(Name, reason)

@@ -56,7 +56,28 @@ CONFORMANCE_TEST(ConnectRefusedIsReported) {
       {"win32-select", ERR},          // the except set only, never writable
       {"kqueue", R | W | HUP | ERR},  // EV_EOF on both filters, fflags ECONNREFUSED
   });
-  EXPECT_EQ(settle(client, expected), expected);
+  // Windows answers a reset to its SYN by sending the SYN again, twice: even on loopback the
+  // refusal arrives after about two seconds.
+  const Duration within = per_mechanism<Duration>({
+      {"epoll", std::chrono::seconds(2)},
+      {"poll", std::chrono::seconds(2)},
+      {"select", std::chrono::seconds(2)},
+      {"win32-select", std::chrono::seconds(5)},
+      {"kqueue", std::chrono::seconds(2)},
+  });
+  if (mechanism() == "win32-select") {
+    // On the way: nothing on Windows; Wine sometimes shows readable|error for an instant before
+    // the except set alone (docs/windows.md). Writable never, on either.
+    const Readiness transient = on_wine() ? (R | ERR) : ERR;
+    const Time end = env().clock().now() + within;
+    for (Readiness seen = Readiness::none; seen != expected && env().clock().now() < end;) {
+      seen = poll_once(client, std::chrono::milliseconds(50));
+      if (seen != Readiness::none && seen != expected) {
+        EXPECT_EQ(seen, transient) << "before the refusal settles in the except set";
+      }
+    }
+  }
+  EXPECT_EQ(settle(client, expected, within), expected);
   EXPECT_EQ(must(net().pending_error(client), "pending_error"), Errc::connection_refused);
 }
 
@@ -131,11 +152,35 @@ CONFORMANCE_TEST(PeerResetIsError) {
       {"kqueue", R | W | HUP | ERR},
   });
   EXPECT_EQ(settle(c.client, expected), expected);
+  // The calls that follow. POSIX: the first one consumes the reset, then recv reads end of
+  // stream and send fails broken_pipe. Windows: the connection stays unusable, so every recv and
+  // send fails WSAECONNRESET. Wine's recv never reports the reset and reads end of stream
+  // instead; its send fails as on Windows (docs/windows.md).
+  struct AfterReset {
+    std::error_code recv, recv_again, send;
+  };
+  const std::error_code eof{};  // recv returns 0
+  const std::error_code reset = Errc::connection_reset;
+  const std::error_code pipe = Errc::broken_pipe;
+  const AfterReset after = per_mechanism<AfterReset>({
+      {"epoll", {reset, eof, pipe}},
+      {"poll", {reset, eof, pipe}},
+      {"select", {reset, eof, pipe}},
+      {"win32-select", on_wine() ? AfterReset{eof, eof, reset} : AfterReset{reset, reset, reset}},
+      {"kqueue", {reset, eof, pipe}},
+  });
   std::byte buffer[16];
-  EXPECT_EQ(net().recv(c.client, buffer).code(), Errc::connection_reset)
-      << "the first call after a reset consumes it";
-  EXPECT_EQ(must(net().recv(c.client, buffer), "recv after the reset"), 0u);
-  EXPECT_EQ(net().send(c.client, as_bytes("x")).code(), Errc::broken_pipe);
+  const Result<std::size_t> first = net().recv(c.client, buffer);
+  EXPECT_EQ(first.code(), after.recv) << "the first call after a reset";
+  if (first.ok()) {
+    EXPECT_EQ(*first, 0u) << "end of stream, not data";
+  }
+  const Result<std::size_t> again = net().recv(c.client, buffer);
+  EXPECT_EQ(again.code(), after.recv_again) << "recv after the reset";
+  if (again.ok()) {
+    EXPECT_EQ(*again, 0u) << "end of stream, not data";
+  }
+  EXPECT_EQ(net().send(c.client, as_bytes("x")).code(), after.send);
 }
 
 CONFORMANCE_TEST(CloseWithUnreadDataResetsPeer) {
@@ -154,7 +199,17 @@ CONFORMANCE_TEST(CloseWithUnreadDataResetsPeer) {
       {"kqueue", R | W | HUP | ERR},
   });
   EXPECT_EQ(settle(c.client, expected), expected);
-  EXPECT_EQ(must(net().pending_error(c.client), "pending_error"), Errc::connection_reset);
+  // Wine's server reads the Linux socket's pending ECONNRESET away while it polls and keeps no
+  // copy, so SO_ERROR says nothing there (docs/windows.md).
+  const std::error_code reset = Errc::connection_reset;
+  const std::error_code pending = per_mechanism<std::error_code>({
+      {"epoll", reset},
+      {"poll", reset},
+      {"select", reset},
+      {"win32-select", on_wine() ? std::error_code{} : reset},
+      {"kqueue", reset},
+  });
+  EXPECT_EQ(must(net().pending_error(c.client), "pending_error"), pending);
 }
 
 // A deterministic, non-repeating-looking payload, so a lost or reordered byte shows.
@@ -170,7 +225,11 @@ std::vector<std::byte> payload(std::size_t size) {
   return bytes;
 }
 
-CONFORMANCE_TEST(FullSendBufferIsPartialThenWouldBlockThenWritable) {
+CONFORMANCE_TEST_WITHOUT_DIFFERENTIAL(
+    FullSendBufferIsPartialThenWouldBlockThenWritable,
+    "how many partial sends and reads it takes depends on the kernel's buffer autotuning "
+    "(Linux 6.18 takes 32741 bytes first where the DESIGN table measured 6144); the phases are "
+    "checked on every environment by the case itself and by full_buffer.scenario") {
   const Connection c = connect_pair();
   must(net().set_send_buffer(c.client, 4096), "SO_SNDBUF");
   const std::vector<std::byte> data = payload(4u << 20);

@@ -123,7 +123,10 @@ CONFORMANCE_TEST(ClosedWhileRegistered) {
 }
 
 // Opens sockets until the backend's limit is passed (or 1100 handles, past select's 1024).
-CONFORMANCE_TEST(HandleLimitIsRefusedClearly) {
+CONFORMANCE_TEST_WITHOUT_DIFFERENTIAL(
+    HandleLimitIsRefusedClearly,
+    "select's limit is on fd values, and which socket reaches fd 1024 depends on how many "
+    "descriptors the process inherited; the fake numbers from 3") {
   const Capabilities caps = backend().capabilities();
   std::size_t added = 0;
   for (int i = 0; i < 1100; ++i) {

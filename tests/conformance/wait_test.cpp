@@ -37,7 +37,10 @@ CONFORMANCE_TEST(FiniteTimeoutExpires) {
   }
 }
 
-CONFORMANCE_TEST(InfiniteWaitWakesOnData) {
+CONFORMANCE_TEST_WITHOUT_DIFFERENTIAL(
+    InfiniteWaitWakesOnData,
+    "on a real kernel the data comes from another thread, whose send lands anywhere in the "
+    "trace") {
   const Connection c = connect_pair();
   must(backend().add(c.server, Interest::read, 1), "add");
   std::thread sender;

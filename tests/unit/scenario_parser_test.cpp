@@ -58,6 +58,32 @@ pending_error c    -> connection_refused
   EXPECT_EQ(s.steps[7].where.line, 11);
 }
 
+TEST(ScenarioParser, ReadsProgramsAndExpectations) {
+  const Scenario s = parse_ok(R"(only on epoll, fake
+start delay_http_server as server delay=1s body="O K"
+run until server finished within 5s
+expect server output "OK\nOK"
+expect server elapsed 3s ±1ms
+expect server elapsed 3s +-2ms
+expect server calls >= 100x server
+expect server would_block <= 4
+expect time 1s
+expect open_handles 0
+)");
+  EXPECT_EQ(s.only_on, (std::vector<std::string>{"epoll", "fake"}));
+  ASSERT_EQ(s.steps.size(), 9u);
+  EXPECT_EQ(s.steps[0].program, "delay_http_server");
+  EXPECT_EQ(s.steps[0].arguments.at("delay"), "1s");
+  EXPECT_EQ(s.steps[0].arguments.at("body"), "O K");
+  EXPECT_EQ(s.steps[1].duration, std::chrono::seconds(5));
+  EXPECT_EQ(s.steps[3].tolerance, std::chrono::milliseconds(1));
+  EXPECT_EQ(s.steps[4].tolerance, std::chrono::milliseconds(2));
+  EXPECT_EQ(s.steps[5].kind, StepKind::expect_calls_ratio);
+  EXPECT_EQ(s.steps[5].number, 100u);
+  EXPECT_EQ(s.steps[6].would_block_only, true);
+  EXPECT_EQ(s.steps[6].comparison, Comparison::le);
+}
+
 struct BadScript {
   const char* text;
   const char* error;
@@ -69,13 +95,18 @@ TEST_P(ScenarioParserErrors, AreLocatedAndSpecific) {
   EXPECT_EQ(first_error(GetParam().text), GetParam().error);
 }
 
+std::string case_name(const ::testing::TestParamInfo<BadScript>& info) {
+  return "Script" + std::to_string(info.index);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Each, ScenarioParserErrors,
     ::testing::Values(
-        BadScript{"sned c \"x\"",
-                  "t.scenario:1:1: error: unknown step 'sned' (steps: socket, listen, connect, "
-                  "accept, send, fill, recv, drain, shutdown, close, abort, set, pending_error, "
-                  "watch, unwatch, wait, sleep, start, run, expect, on, only, scenario)"},
+        BadScript{
+            "sned c \"x\"",
+            "t.scenario:1:1: error: unknown step 'sned' (steps: socket, listen, connect, "
+            "accept, send, fill, recv, drain, shutdown, close, abort, set, pending_error, "
+            "watch, watch_many, unwatch, wait, sleep, start, run, expect, on, only, scenario)"},
         BadScript{"socket c\nrecv q",
                   "t.scenario:2:6: error: no socket named 'q' (make it with socket, listen or "
                   "accept first)"},
@@ -132,7 +163,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "in_progress, already_in_progress, already_connected, not_connected, "
                   "connection_refused, connection_reset, broken_pipe, shut_down, address_in_use, "
                   "bad_handle, too_many_handles, already_registered, not_registered, unsupported, "
-                  "invalid_argument, timed_out, no_resources)"}));
+                  "invalid_argument, timed_out, no_resources)"}),
+    case_name);
 
 TEST(ScenarioParser, ReportsEveryErrorNotJustTheFirst) {
   ParseResult r = parse_scenario("bogus\nsocket c\nrecv d\nsleep 5 parsecs\n", "t.scenario");

@@ -80,6 +80,7 @@ enum class StepKind : std::uint8_t {
   set_buffers,
   pending_error,
   watch,
+  watch_many,
   unwatch,
   wait,
   sleep,

@@ -1,0 +1,231 @@
+#pragma once
+// The fake kernel: one host's TCP sockets over loopback as a deterministic, single-threaded
+// discrete-event model with a virtual clock and a seed. It is the Net and the Clock of the fake:*
+// environments; their backends (ready_list_backend.cpp, scanning_backend.cpp) read readiness from
+// it through a Personality. Same configuration, same seed, same calls: same results, every time.
+//
+// Time moves only when a program makes a call: each call costs `system_call_cost` and first carries
+// out whatever fell due (a segment arriving, a connect completing), and a Backend::wait with
+// nothing ready jumps to the next scheduled event or its timeout. A busy-polling program therefore
+// advances time instead of hanging, and its wasted calls show in counts().
+//
+// Not modelled: segment sizes, Nagle, delayed acknowledgements and the receiver's window-update
+// thresholds (so after the first partial send, counts differ from a real kernel's, which differ
+// between kernel versions too), TIME_WAIT, urgent data, and any other OS's accept-queue rule
+// than Linux's (backlog + 1, SYN dropped when full).
+//
+// This header is the fake kernel's public face: the constants, KernelConfig, FaultPlan and the
+// knobs on FakeKernel are what a test tunes. The part marked "for the backends" is not.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "muxlab/clock.hpp"
+#include "muxlab/net.hpp"
+
+#include "event_queue.hpp"
+#include "handle_table.hpp"
+#include "personality.hpp"
+#include "seeded_random.hpp"
+
+namespace muxlab::fake {
+
+// SO_SNDBUF and SO_RCVBUF as Linux reports them before any setsockopt (tcp_wmem[1], tcp_rmem[1]).
+inline constexpr std::size_t kDefaultSendBufferSize = 16 * 1024;
+inline constexpr std::size_t kDefaultReceiveBufferSize = 128 * 1024;
+// setsockopt(SO_SNDBUF or SO_RCVBUF, n) stores and reports 2n: Linux reserves half for its own
+// bookkeeping. Requests are capped at net.core.wmem_max/rmem_max, results floored at SOCK_MIN_*BUF.
+inline constexpr std::size_t kBufferSizeDoubling = 2;
+inline constexpr std::size_t kMaxBufferRequest = 212'992;
+inline constexpr std::size_t kMinSendBufferSize = 4'608;
+inline constexpr std::size_t kMinReceiveBufferSize = 2'304;
+// The soft open-file limit (RLIMIT_NOFILE) of the machines the DESIGN table was measured on.
+inline constexpr std::size_t kDefaultOpenFileLimit = 20'000;
+// POSIX select's FD_SETSIZE: fd values at or above it cannot be watched at all.
+inline constexpr std::size_t kSelectSetSize = 1024;
+// CPython's FD_SETSIZE for Winsock select, a count of sockets; configurable like Winsock's.
+inline constexpr std::size_t kDefaultWin32SelectLimit = 512;
+inline constexpr Duration kDefaultSystemCallCost = std::chrono::microseconds(1);
+// A real kernel delivers over loopback within the sending call, so by default nothing waits on the
+// wire; a test that wants a network sets a latency.
+inline constexpr Duration kDefaultLinkLatency = Duration::zero();
+
+// Seeded misbehaviour of one socket's outgoing side (FakeKernel::set_faults), or of every socket
+// that has no plan of its own (KernelConfig::faults). Chances are per opportunity, from 0 to 1.
+struct FaultPlan {
+  Duration latency_jitter{0};  // each segment is late by up to this much more (still in order)
+  double refuse_connect = 0;   // per connect() from this socket: refused though someone listens
+  double short_send = 0;       // per send(): fewer bytes accepted than there was room for
+  double spurious_wakeup = 0;  // per system call: reported readable, yet recv() gives would_block
+  // The connection breaks (both ends see connection_reset) once this socket has sent this many
+  // bytes; the bytes the peer had room for arrive before the reset.
+  std::optional<std::uint64_t> reset_after_bytes;
+};
+
+struct KernelConfig {
+  std::uint64_t seed = 1;
+  Duration system_call_cost = kDefaultSystemCallCost;
+  Duration link_latency = kDefaultLinkLatency;
+  std::size_t open_file_limit = kDefaultOpenFileLimit;  // handle values stay below it
+  std::size_t win32_select_limit = kDefaultWin32SelectLimit;
+  std::size_t send_buffer_size = kDefaultSendBufferSize;        // for new sockets
+  std::size_t receive_buffer_size = kDefaultReceiveBufferSize;  // for new sockets
+  FaultPlan faults;
+};
+
+struct CallCounts {
+  std::uint64_t calls = 0;        // socket and backend calls, each one a system call
+  std::uint64_t would_block = 0;  // calls that returned would_block: a busy poller's waste
+  std::uint64_t empty_polls = 0;  // waits with timeout 0 that found nothing ready
+  friend bool operator==(const CallCounts&, const CallCounts&) = default;
+};
+
+// Who is calling: a program's id, set by whoever switches between programs. 0 is nobody in
+// particular, where calls count when no owner was set.
+using Owner = std::uint64_t;
+
+// Linux's wake-up callbacks (sk_data_ready, sk_write_space, sk_error_report, sk_state_change).
+// epoll ignores a wake-up that concerns nothing a registration asked for, which is what makes
+// edge-triggered reports exact: no event after a partial read, one on every arrival of data.
+enum class Wakeup : std::uint8_t { readable, writable, error, state_changed };
+
+// A registration listening to a socket: fake epoll and kqueue keep their ready lists this way.
+class Watcher {
+ public:
+  virtual void on_wakeup(Wakeup why) = 0;
+  // The handle was closed: for this watcher the socket is gone.
+  virtual void on_closed() = 0;
+
+ protected:
+  ~Watcher() = default;
+};
+
+struct Socket;
+class Loopback;
+
+class FakeKernel final : public Net, public Clock {
+ public:
+  explicit FakeKernel(const Personality& personality, KernelConfig config = {});
+  ~FakeKernel() override;
+  FakeKernel(const FakeKernel&) = delete;
+  FakeKernel& operator=(const FakeKernel&) = delete;
+
+  // --- Net: every call is a system call (see the top of this file) ---
+  Result<Handle> listen(Endpoint at, int backlog) override;
+  Result<Handle> socket() override;
+  Status connect(Handle h, Endpoint to) override;
+  Result<Handle> accept(Handle listener) override;
+  Result<std::size_t> send(Handle h, std::span<const std::byte> data) override;
+  Result<std::size_t> recv(Handle h, std::span<std::byte> into) override;
+  Status shutdown(Handle h, Direction d) override;
+  Status close(Handle h) override;
+  Status abort(Handle h) override;
+  Result<std::error_code> pending_error(Handle h) override;
+  Status set_send_buffer(Handle h, std::size_t bytes) override;
+  Status set_receive_buffer(Handle h, std::size_t bytes) override;
+  Result<std::size_t> send_buffer(Handle h) override;
+  Result<Endpoint> local_endpoint(Handle h) override;
+
+  // --- Clock ---
+  Time now() const override { return queue_.now(); }
+
+  // --- Knobs ---
+  const Personality& personality() const { return personality_; }
+  // Changes apply from the next call on: latencies to segments sent later, buffer sizes to
+  // sockets made later, limits to the next allocation or add().
+  KernelConfig& config() { return config_; }
+  void reseed(std::uint64_t seed);
+  // This socket's own fault plan, instead of config().faults.
+  Status set_faults(Handle h, const FaultPlan& plan);
+  // The connection of `h` breaks at virtual time `at` (both ends see connection_reset).
+  Status reset_at(Handle h, Time at);
+  // `h` is reported readable from now until its next recv() or accept(), which finds nothing.
+  Status inject_spurious_wakeup(Handle h);
+
+  void set_owner(Owner owner) { owner_ = owner; }
+  const CallCounts& counts() const { return counts_; }
+  CallCounts counts(Owner owner) const;
+
+  // Moves virtual time forward, carrying out what falls due; costs no system call.
+  void advance(Duration d) { run_until(now() + d); }
+  void run_until(Time t) { queue_.run_until(t); }
+  std::optional<Time> next_event_time() const { return queue_.next_time(); }
+
+  // --- For the backends ---
+  // A system call begins: charge its cost, carry out what is due, count it.
+  void begin_call();
+  // Counts a would_block result for the current owner and hands the result back.
+  template <class T>
+  Result<T> tally(Result<T> result);
+  SocketId socket_of(Handle h) const { return handles_.find(h); }
+  bool is_open(Handle h) const { return socket_of(h) != kNoSocket; }
+  // nullopt when the socket is gone. Like tcp_poll(), looking notes that a writer may be waiting
+  // when there is no room, so the room coming back wakes it.
+  std::optional<SocketFacts> facts(SocketId id);
+  void watch(SocketId id, Watcher* watcher);
+  void unwatch(SocketId id, Watcher* watcher);
+  // Runs `collect` (which fills the caller's events and returns how many) until it finds
+  // something or the timeout passes in virtual time, jumping from one scheduled event to the next.
+  template <class Collect>
+  Result<std::size_t> wait_for(Duration timeout, Collect collect);
+
+ private:
+  template <class Call>
+  auto system_call(Call call) -> decltype(call());
+  Socket* open_socket_at(Handle h);
+  Result<Handle> open_socket(const char* call);
+  void close_handle(Handle h, Socket& s, bool abortive);
+  std::optional<Error> send_refusal(Socket& s, Handle h);
+  Result<std::size_t> recv_without_data(Socket& s, Handle h);
+  void inject_spurious_wakeups();
+  void count_would_block();
+
+  const Personality& personality_;
+  KernelConfig config_;
+  EventQueue queue_;
+  SeededRandom random_;
+  HandleTable handles_;
+  std::unique_ptr<Loopback> loopback_;
+  Owner owner_ = 0;
+  CallCounts counts_;
+  std::map<Owner, CallCounts> owner_counts_;
+  bool spurious_wakeups_planned_ = false;  // some plan asks for them: only then draw per call
+};
+
+template <class T>
+Result<T> FakeKernel::tally(Result<T> result) {
+  if (!result.ok() && result.error() == Errc::would_block) count_would_block();
+  return result;
+}
+
+template <class Collect>
+Result<std::size_t> FakeKernel::wait_for(Duration timeout, Collect collect) {
+  const bool forever = timeout == infinite;
+  const Time deadline = forever || timeout > Time::max() - now() ? Time::max() : now() + timeout;
+  for (;;) {
+    Result<std::size_t> found = collect();
+    if (!found.ok() || *found > 0) return found;
+    if (timeout <= Duration::zero()) {
+      ++counts_.empty_polls;
+      ++owner_counts_[owner_].empty_polls;
+      return found;
+    }
+    const std::optional<Time> next = queue_.next_time();
+    if (!next || *next > deadline) {
+      // A real kernel would block here until another thread or process acted. In this
+      // single-threaded simulation nobody else can act, so blocking is a certain hang: say so.
+      if (forever)
+        return Error(Errc::invalid_argument,
+                     "would wait forever: nothing is scheduled and nothing registered is ready");
+      queue_.run_until(deadline);
+      return std::size_t{0};
+    }
+    queue_.run_until(*next);
+  }
+}
+
+}  // namespace muxlab::fake

@@ -1,0 +1,340 @@
+#include "loopback.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace muxlab::fake {
+namespace {
+
+// Closed by its program, as opposed to not yet accepted: nobody will ever read from it again.
+bool closed_by_owner(const Socket& s) {
+  return s.handle == invalid_handle && s.queued_in == kNoSocket;
+}
+
+}  // namespace
+
+Loopback::Loopback(EventQueue& queue, SeededRandom& random, const KernelConfig& config,
+                   const Personality& personality)
+    : queue_(queue), random_(random), config_(config), personality_(personality) {}
+
+Socket& Loopback::create() {
+  auto s = std::make_unique<Socket>();
+  s->id = next_id_++;
+  s->send_buffer_size = config_.send_buffer_size;
+  s->receive_buffer_size = config_.receive_buffer_size;
+  Socket& created = *s;
+  sockets_.emplace(created.id, std::move(s));
+  return created;
+}
+
+Socket* Loopback::find(SocketId id) {
+  const auto it = sockets_.find(id);
+  return it == sockets_.end() ? nullptr : it->second.get();
+}
+
+// --- Listening and connecting ----------------------------------------------------------------
+
+Status Loopback::listen(Socket& s, Endpoint at, int backlog) {
+  std::uint16_t port = at.port;
+  if (port == 0) {
+    port = take_ephemeral_port();
+  } else if (listeners_.contains(port)) {
+    return Error(Errc::address_in_use,
+                 fmt::format("listen on {}: port {} has a listener already", to_string(at), port));
+  }
+  s.local = Endpoint{at.address, port};
+  s.state = TcpState::listening;
+  // Linux calls the queue full only when it holds more than the backlog, so backlog + 1 fit.
+  const std::size_t asked = backlog < 0 ? kMaxBacklog : static_cast<std::size_t>(backlog);
+  s.accept_capacity = std::min(asked, kMaxBacklog) + 1;
+  listeners_[port] = s.id;
+  return {};
+}
+
+Socket* Loopback::listener_at(Endpoint to) {
+  const auto it = listeners_.find(to.port);
+  if (it == listeners_.end()) return nullptr;
+  Socket* listener = find(it->second);
+  if (listener == nullptr ||
+      (listener->local.address != 0 && listener->local.address != to.address))
+    return nullptr;
+  return listener;
+}
+
+// The next port of the range that no listener has. Connections are told apart by socket id, so a
+// client port may repeat after the range wraps, as it may on a real host for different peers.
+std::uint16_t Loopback::take_ephemeral_port() {
+  for (;;) {
+    const std::uint16_t port = next_ephemeral_port_;
+    next_ephemeral_port_ =
+        port == kLastEphemeralPort ? kFirstEphemeralPort : static_cast<std::uint16_t>(port + 1);
+    if (!listeners_.contains(port)) return port;
+  }
+}
+
+void Loopback::start_connect(Socket& client, Endpoint to) {
+  client.state = TcpState::connecting;
+  client.connect_to = to;
+  ++client.attempt;
+  client.syn_retransmissions = 0;
+  client.syn_resets = 0;
+  if (client.local.port == 0) client.local = Endpoint{to.address, take_ephemeral_port()};
+  send_syn(client);
+}
+
+void Loopback::send_syn(Socket& client) {
+  queue_.schedule(arrival_time(client),
+                  [this, id = client.id, attempt = client.attempt] { syn_arrives(id, attempt); });
+}
+
+void Loopback::syn_arrives(SocketId client_id, std::uint64_t attempt) {
+  Socket* client = find(client_id);
+  if (client == nullptr || client->state != TcpState::connecting || client->attempt != attempt)
+    return;  // closed or given up meanwhile
+  Socket* listener = listener_at(client->connect_to);
+  if (listener == nullptr || random_.chance(faults_of(*client).refuse_connect)) {
+    syn_reset(*client);  // a reset answers a SYN that nobody takes
+    return;
+  }
+  if (listener->accept_queue.size() >= listener->accept_capacity) {
+    syn_dropped(*client);
+    return;
+  }
+  Socket& server = create();
+  // An accepted socket inherits the listener's buffer sizes, as on Linux.
+  server.send_buffer_size = listener->send_buffer_size;
+  server.receive_buffer_size = listener->receive_buffer_size;
+  server.state = TcpState::established;
+  server.was_connected = true;
+  server.connect_call = ConnectCall::reported;
+  server.local = Endpoint{client->connect_to.address, listener->local.port};
+  server.peer = client->id;
+  server.queued_in = listener->id;
+  listener->accept_queue.push_back(server.id);
+
+  client->state = TcpState::established;
+  client->was_connected = true;
+  client->peer = server.id;
+  listener->wake(Wakeup::readable);
+  client->wake(Wakeup::state_changed);
+}
+
+// The accept queue is full: Linux drops the SYN and the client sends it again later, until it
+// gives up.
+void Loopback::syn_dropped(Socket& client) {
+  const int sent_again = client.syn_retransmissions;
+  const Duration wait = kInitialSynTimeout * (1 << sent_again);
+  queue_.schedule(queue_.now() + wait,
+                  [this, id = client.id, attempt = client.attempt, sent_again] {
+                    Socket* c = find(id);
+                    if (c == nullptr || c->state != TcpState::connecting || c->attempt != attempt)
+                      return;
+                    if (sent_again == kSynRetries) {
+                      connect_fails(*c, make_error_code(Errc::timed_out));
+                      return;
+                    }
+                    ++c->syn_retransmissions;
+                    send_syn(*c);
+                  });
+}
+
+// Linux and BSD give up at the first reset; Windows sends the SYN again a few times first, so a
+// listener that appears meanwhile still gets the connection.
+void Loopback::syn_reset(Socket& client) {
+  if (client.syn_resets == personality_.syn_resends_after_reset) {
+    connect_fails(client, make_error_code(Errc::connection_refused));
+    return;
+  }
+  ++client.syn_resets;
+  queue_.schedule(queue_.now() + kSynResendAfterResetInterval,
+                  [this, id = client.id, attempt = client.attempt] {
+                    Socket* c = find(id);
+                    if (c != nullptr && c->state == TcpState::connecting && c->attempt == attempt)
+                      send_syn(*c);
+                  });
+}
+
+void Loopback::connect_fails(Socket& client, std::error_code why) {
+  client.state = TcpState::closed;
+  client.error = why;
+  client.read_shut = client.write_shut = true;
+  client.connect_failed = true;
+  client.wake(Wakeup::error);
+  client.wake(Wakeup::state_changed);
+}
+
+void Loopback::abandon_connect(Socket& s) {
+  s.state = TcpState::closed;
+  s.connect_call = ConnectCall::none;
+  ++s.attempt;
+}
+
+// --- Bytes, FIN and RST ----------------------------------------------------------------------
+
+Time Loopback::arrival_time(Socket& from) {
+  Duration delay = config_.link_latency;
+  const Duration jitter = faults_of(from).latency_jitter;
+  if (jitter > Duration::zero())
+    delay += Duration(
+        static_cast<Duration::rep>(random_.below(static_cast<std::uint64_t>(jitter.count()) + 1)));
+  // TCP hands over a direction's bytes in order, whatever each segment's luck on the way.
+  const Time at = std::max(queue_.now() + delay, from.last_arrival);
+  from.last_arrival = at;
+  return at;
+}
+
+void Loopback::transmit(Socket& s) {
+  if (s.state != TcpState::established) return;
+  Socket* peer = find(s.peer);
+  if (peer == nullptr) return;
+  const std::size_t unsent = s.unacknowledged.size() - s.in_flight;
+  const std::size_t window = peer->receive_window();
+  const std::size_t room = window > s.in_flight ? window - s.in_flight : 0;
+  if (const std::size_t n = std::min(unsent, room); n > 0) {
+    auto bytes = s.unacknowledged.copy(s.in_flight, n);
+    s.in_flight += n;
+    queue_.schedule(arrival_time(s), [this, from = s.id, to = peer->id, bytes = std::move(bytes)] {
+      data_arrives(from, to, bytes);
+    });
+  }
+  if (s.write_shut && !s.fin_sent && s.in_flight == s.unacknowledged.size()) {
+    s.fin_sent = true;
+    queue_.schedule(arrival_time(s), [this, to = peer->id] { fin_arrives(to); });
+  }
+}
+
+void Loopback::window_opened(Socket& receiver) {
+  if (Socket* peer = find(receiver.peer)) transmit(*peer);
+}
+
+void Loopback::data_arrives(SocketId from_id, SocketId to_id, const std::vector<std::byte>& bytes) {
+  Socket* to = find(to_id);
+  if (to == nullptr || to->state != TcpState::established) return;  // a reset is on its way back
+  if (closed_by_owner(*to)) {
+    // Nobody will read this: Linux answers with a reset and forgets the socket.
+    send_reset(*to);
+    to->state = TcpState::closed;
+    reclaim_if_done(to_id);
+    return;
+  }
+  to->received.append(bytes);
+  to->wake(Wakeup::readable);
+  Socket* from = find(from_id);
+  if (from == nullptr || from->in_flight < bytes.size()) return;  // reset meanwhile
+  from->unacknowledged.discard(bytes.size());
+  from->in_flight -= bytes.size();
+  if (from->nospace && from->has_send_space()) {
+    from->nospace = false;
+    from->wake(Wakeup::writable);
+  }
+}
+
+void Loopback::fin_arrives(SocketId to_id) {
+  Socket* to = find(to_id);
+  if (to == nullptr || to->state != TcpState::established) return;
+  to->read_shut = true;
+  to->peer_finished = true;
+  to->wake(Wakeup::state_changed);
+}
+
+// What was not yet sent is lost; what is on the wire still arrives, then the RST.
+void Loopback::send_reset(Socket& s) {
+  if (Socket* peer = find(s.peer))
+    queue_.schedule(arrival_time(s), [this, to = peer->id] { reset_arrives(to); });
+  s.peer = kNoSocket;
+  s.unacknowledged.clear();
+  s.in_flight = 0;
+}
+
+void Loopback::reset_arrives(SocketId to_id) {
+  Socket* to = find(to_id);
+  if (to == nullptr || to->state != TcpState::established) return;
+  if (closed_by_owner(*to)) {
+    to->peer = kNoSocket;
+    to->state = TcpState::closed;
+    reclaim_if_done(to_id);
+    return;
+  }
+  // Linux's choice of error (tcp_reset): after the peer's FIN a reset is a broken pipe.
+  become_reset(*to,
+               make_error_code(to->peer_finished ? Errc::broken_pipe : Errc::connection_reset));
+}
+
+void Loopback::become_reset(Socket& s, std::error_code why) {
+  s.state = TcpState::closed;
+  s.error = why;
+  s.reset = true;
+  s.read_shut = s.write_shut = true;
+  s.unacknowledged.clear();
+  s.in_flight = 0;
+  s.peer = kNoSocket;
+  s.wake(Wakeup::error);
+  s.wake(Wakeup::state_changed);
+}
+
+void Loopback::break_connection(Socket& s) {
+  if (s.state != TcpState::established) return;
+  send_reset(s);
+  become_reset(s, make_error_code(Errc::connection_reset));
+}
+
+// --- Closing ---------------------------------------------------------------------------------
+
+void Loopback::close(Socket& s, bool abortive) {
+  const SocketId id = s.id;
+  const SocketId peer_id = s.peer;
+  switch (s.state) {
+    case TcpState::listening:
+      stop_listening(s);
+      break;
+    case TcpState::connecting:
+      abandon_connect(s);
+      break;
+    case TcpState::established:
+      // Unread data would be lost silently, so Linux resets rather than let the peer take the
+      // FIN for a clean end (turmoil learned the same).
+      if (abortive || !s.received.empty()) {
+        send_reset(s);
+        s.state = TcpState::closed;
+      } else {
+        s.write_shut = true;
+        transmit(s);
+      }
+      break;
+    case TcpState::closed:
+      break;
+  }
+  reclaim_if_done(id);
+  reclaim_if_done(peer_id);
+}
+
+void Loopback::stop_listening(Socket& listener) {
+  for (const SocketId queued : listener.accept_queue) {
+    if (Socket* server = find(queued)) {
+      server->queued_in = kNoSocket;
+      send_reset(*server);
+      server->state = TcpState::closed;
+      reclaim_if_done(queued);
+    }
+  }
+  listener.accept_queue.clear();
+  if (const auto it = listeners_.find(listener.local.port);
+      it != listeners_.end() && it->second == listener.id)
+    listeners_.erase(it);
+  listener.state = TcpState::closed;
+}
+
+// A closed socket is kept while its peer may still send to it (which earns a reset) or read what
+// it sent; once neither end has an owner, both go.
+void Loopback::reclaim_if_done(SocketId id) {
+  Socket* s = find(id);
+  if (s == nullptr || !closed_by_owner(*s)) return;
+  Socket* peer = find(s->peer);
+  if (peer != nullptr && !closed_by_owner(*peer)) return;
+  if (peer != nullptr) sockets_.erase(peer->id);
+  sockets_.erase(id);
+}
+
+}  // namespace muxlab::fake

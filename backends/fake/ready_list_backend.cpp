@@ -1,0 +1,181 @@
+// Fake epoll and kqueue. Like the real ones they keep a ready list: a socket's wake-up puts the
+// registrations it concerns on the list, and a wait looks only at the list, so it costs O(ready),
+// not O(registered). What the list holds is re-checked when a wait takes it off:
+//   level-triggered  reported, then back on the list; off it at the first wait that finds it idle
+//   edge-triggered   reported, then off the list until the next wake-up
+//   one-shot         reported, then disarmed (wake-ups ignored) until modify()
+// That is how Linux's ep_poll_callback() and ep_send_events() work, and it gives EPOLLET's fine
+// print without special cases: every arrival of data wakes (an event), a partial read does not
+// (none), modify() checks readiness afresh (re-reports), and a report carries everything ready now
+// (with IN|OUT|ET every event has OUT). kqueue's EV_CLEAR and EV_ONESHOT are modelled the same way.
+//
+// A registration belongs to the socket, not the number: when the handle is closed it goes away
+// silently (epoll) or is removed (kqueue), as the table says.
+#include <list>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "fake_environment.hpp"
+
+namespace muxlab::fake {
+namespace {
+
+class ReadyListBackend final : public Backend {
+ public:
+  explicit ReadyListBackend(std::shared_ptr<FakeKernel> kernel)
+      : kernel_(std::move(kernel)), personality_(kernel_->personality()) {}
+
+  ~ReadyListBackend() override {
+    for (auto& [handle, r] : registrations_)
+      kernel_->unwatch(r->socket, r.get());
+  }
+
+  const Capabilities& capabilities() const override { return personality_.capabilities; }
+
+  Status add(Handle h, Interest interest, std::uint64_t token, Trigger trigger) override {
+    kernel_->begin_call();
+    return kernel_->tally(add_registration(h, interest, token, trigger));
+  }
+
+  Status modify(Handle h, Interest interest, std::uint64_t token, Trigger trigger) override {
+    kernel_->begin_call();
+    return kernel_->tally(modify_registration(h, interest, token, trigger));
+  }
+
+  Status remove(Handle h) override {
+    kernel_->begin_call();
+    // epoll_ctl(DEL) looks up the fd before the registration; kqueue reports the registration.
+    if (personality_.closed_while_registered == ClosedWhileRegistered::dropped &&
+        kernel_->socket_of(h) == kNoSocket)
+      return refusal(Errc::bad_handle, "remove", h, "is not an open socket");
+    if (!registrations_.contains(h))
+      return refusal(Errc::not_registered, "remove", h, "is not registered");
+    forget(h);
+    return {};
+  }
+
+  Result<std::size_t> wait(std::span<Event> out, Duration timeout) override {
+    if (out.empty()) return Error(Errc::invalid_argument, "wait needs room for at least one event");
+    kernel_->begin_call();
+    return kernel_->tally(kernel_->wait_for(timeout, [&] { return collect(out); }));
+  }
+
+ private:
+  struct Registration final : Watcher {
+    ReadyListBackend* backend = nullptr;
+    Handle handle = invalid_handle;
+    SocketId socket = kNoSocket;
+    Interest interest = Interest::none;
+    std::uint64_t token = 0;
+    Trigger trigger = Trigger::level;
+    bool armed = true;
+    std::optional<std::list<Registration*>::iterator> queued;  // its place on the ready list
+
+    void on_wakeup(Wakeup why) override { backend->woken(*this, why); }
+    void on_closed() override { backend->forget(handle); }
+  };
+
+  Error refusal(Errc code, const char* call, Handle h, std::string_view why) const {
+    return Error(code, fmt::format("{} {}: fd {} {}", personality_.mechanism, call, h, why));
+  }
+
+  Status add_registration(Handle h, Interest interest, std::uint64_t token, Trigger trigger) {
+    const SocketId socket = kernel_->socket_of(h);
+    if (socket == kNoSocket) return refusal(Errc::bad_handle, "add", h, "is not an open socket");
+    if (registrations_.contains(h))
+      return refusal(Errc::already_registered, "add", h, "is registered already");
+    auto r = std::make_unique<Registration>();
+    r->backend = this;
+    r->handle = h;
+    r->socket = socket;
+    r->interest = interest;
+    r->token = token;
+    r->trigger = trigger;
+    kernel_->watch(socket, r.get());
+    Registration& added = *r;
+    registrations_.emplace(h, std::move(r));
+    // A new registration is checked once, as ep_insert() does, so what is ready now is reported.
+    if (ready_now(added) != Readiness::none) enqueue(added);
+    return {};
+  }
+
+  Status modify_registration(Handle h, Interest interest, std::uint64_t token, Trigger trigger) {
+    if (kernel_->socket_of(h) == kNoSocket)
+      return refusal(Errc::bad_handle, "modify", h, "is not an open socket");
+    const auto it = registrations_.find(h);
+    if (it == registrations_.end())
+      return refusal(Errc::not_registered, "modify", h, "is not registered");
+    Registration& r = *it->second;
+    r.interest = interest;
+    r.token = token;
+    r.trigger = trigger;
+    r.armed = true;
+    if (ready_now(r) != Readiness::none) enqueue(r);
+    return {};
+  }
+
+  Readiness ready_now(const Registration& r) const {
+    if (!r.armed) return Readiness::none;
+    const std::optional<SocketFacts> facts = kernel_->facts(r.socket);
+    return facts ? personality_.readiness(*facts, r.interest) : Readiness::none;
+  }
+
+  // A wake-up that concerns nothing the registration asked for is ignored; errors and changes of
+  // state concern everyone (the kernel adds EPOLLERR|EPOLLHUP to every registration).
+  void woken(Registration& r, Wakeup why) {
+    if (!r.armed) return;
+    const bool concerns = why == Wakeup::readable   ? has(r.interest, Interest::read)
+                          : why == Wakeup::writable ? has(r.interest, Interest::write)
+                                                    : true;
+    if (concerns) enqueue(r);
+  }
+
+  void enqueue(Registration& r) {
+    if (!r.queued) r.queued = ready_.insert(ready_.end(), &r);
+  }
+
+  void forget(Handle h) {
+    const auto it = registrations_.find(h);
+    if (it == registrations_.end()) return;
+    Registration& r = *it->second;
+    kernel_->unwatch(r.socket, &r);
+    if (r.queued) ready_.erase(*r.queued);
+    registrations_.erase(it);
+  }
+
+  Result<std::size_t> collect(std::span<Event> out) {
+    std::size_t n = 0;
+    std::vector<Registration*> still_level;  // back on the list once this wait is done
+    while (n < out.size() && !ready_.empty()) {
+      Registration& r = *ready_.front();
+      ready_.pop_front();
+      r.queued.reset();
+      const Readiness readiness = ready_now(r);
+      if (readiness == Readiness::none) continue;
+      out[n++] = Event{r.handle, readiness, r.token};
+      if (has(r.trigger, Trigger::oneshot))
+        r.armed = false;
+      else if (!has(r.trigger, Trigger::edge))
+        still_level.push_back(&r);
+    }
+    for (Registration* r : still_level)
+      enqueue(*r);
+    return n;
+  }
+
+  std::shared_ptr<FakeKernel> kernel_;
+  const Personality& personality_;
+  std::map<Handle, std::unique_ptr<Registration>> registrations_;
+  std::list<Registration*> ready_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_ready_list_backend(std::shared_ptr<FakeKernel> kernel) {
+  return std::make_unique<ReadyListBackend>(std::move(kernel));
+}
+
+}  // namespace muxlab::fake

@@ -1,0 +1,119 @@
+#pragma once
+// One TCP endpoint as the fake kernel keeps it. The fields use Linux's own vocabulary (the TCP
+// state, the two shutdown bits, SO_ERROR, SOCK_DONE, SOCK_NOSPACE) so that readiness is computed
+// the way tcp_poll() does and the calls fail the way tcp_sendmsg() and tcp_recvmsg() do.
+// Internal to backends/fake.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <system_error>
+#include <vector>
+
+#include "muxlab/net.hpp"
+
+#include "fake_kernel.hpp"
+#include "stream_buffer.hpp"
+
+namespace muxlab::fake {
+
+enum class TcpState : std::uint8_t { closed, listening, connecting, established };
+
+// What connect() has told the caller, which Linux keeps apart from the TCP state (sock->state):
+// that is how a connect() after the handshake completed returns 0 once, and EISCONN after.
+enum class ConnectCall : std::uint8_t { none, started, reported };
+
+// Of the bytes a buffer is charged for, about a quarter is per-segment overhead (Linux charges each
+// skb's truesize), so SO_SNDBUF 4096, stored as 8192, takes 6144 bytes of payload: the first count
+// in the DESIGN table.
+inline constexpr std::size_t kPayloadShareNumerator = 3;
+inline constexpr std::size_t kPayloadShareDenominator = 4;
+// A receiver advertises half its buffer as window (tcp_adv_win_scale = 1).
+inline constexpr std::size_t kAdvertisedWindowDivisor = 2;
+
+struct Socket {
+  SocketId id = kNoSocket;
+  Handle handle = invalid_handle;  // invalid once closed: an orphan still finishing its work
+  TcpState state = TcpState::closed;
+  ConnectCall connect_call = ConnectCall::none;
+  bool was_connected = false;
+  bool read_shut = false;      // RCV_SHUTDOWN
+  bool write_shut = false;     // SEND_SHUTDOWN
+  bool peer_finished = false;  // SOCK_DONE: the FIN arrived, so recv() gives 0 before errors
+  bool fin_sent = false;
+  bool connect_failed = false;     // refused or timed out
+  bool reset = false;              // the connection was reset
+  bool nospace = false;            // SOCK_NOSPACE: a writer found no room; wake it when there is
+  bool spurious_readable = false;  // a fault: reported readable until the next recv() or accept()
+  std::error_code error;           // SO_ERROR
+  Endpoint local{0, 0};
+  SocketId peer = kNoSocket;
+
+  // A listener's accept queue, and the listener whose queue holds this not-yet-accepted socket.
+  std::size_t accept_capacity = 0;
+  std::deque<SocketId> accept_queue;
+  SocketId queued_in = kNoSocket;
+
+  // The connect attempt under way. `attempt` tells a live attempt's events from abandoned ones.
+  Endpoint connect_to;
+  std::uint64_t attempt = 0;
+  int syn_retransmissions = 0;  // sent again because the accept queue was full
+  int syn_resets = 0;           // answered with a reset (Windows tries again)
+
+  std::size_t send_buffer_size = 0;     // SO_SNDBUF as getsockopt reports it
+  std::size_t receive_buffer_size = 0;  // SO_RCVBUF as getsockopt reports it
+  StreamBuffer unacknowledged;          // accepted by send(), not yet in the peer's buffer
+  std::size_t in_flight = 0;            // how many of those are on the wire
+  StreamBuffer received;                // arrived, not yet taken by recv()
+  Time last_arrival{0};                 // of this socket's latest outgoing segment
+  std::uint64_t bytes_sent = 0;
+  std::optional<FaultPlan> faults;  // none: the kernel's default plan applies
+  std::vector<Watcher*> watchers;
+
+  std::size_t send_capacity() const {
+    return send_buffer_size * kPayloadShareNumerator / kPayloadShareDenominator;
+  }
+  std::size_t send_room() const {
+    const std::size_t capacity = send_capacity();
+    return capacity > unacknowledged.size() ? capacity - unacknowledged.size() : 0;
+  }
+  // Linux wakes a writer only once the free space is at least half of what is queued
+  // (sk_stream_is_writeable), so writability comes back in chunks, not byte by byte.
+  bool has_send_space() const {
+    return send_room() > 0 && send_room() >= unacknowledged.size() / 2;
+  }
+  // What the peer may still send: the advertised window less what waits unread.
+  std::size_t receive_window() const {
+    const std::size_t window = receive_buffer_size / kAdvertisedWindowDivisor;
+    return window > received.size() ? window - received.size() : 0;
+  }
+
+  SocketFacts facts() {
+    SocketFacts f;
+    f.listening = state == TcpState::listening;
+    f.acceptable = f.listening && !accept_queue.empty();
+    f.connecting = state == TcpState::connecting;
+    f.closed_state = state == TcpState::closed;
+    f.has_data = !received.empty() || spurious_readable;
+    f.read_shut = read_shut;
+    f.write_shut = write_shut;
+    f.has_space = has_send_space();
+    f.error_pending = static_cast<bool>(error);
+    f.was_connected = was_connected;
+    f.connect_failed = connect_failed;
+    if (f.listening && spurious_readable) f.acceptable = true;
+    if (!f.has_space && state == TcpState::established) nospace = true;
+    return f;
+  }
+
+  void wake(Wakeup why) {
+    // A watcher may go away while hearing of it (a one-shot that is removed): walk a copy.
+    const std::vector<Watcher*> listening = watchers;
+    for (Watcher* w : listening) {
+      if (std::find(watchers.begin(), watchers.end(), w) != watchers.end()) w->on_wakeup(why);
+    }
+  }
+};
+
+}  // namespace muxlab::fake

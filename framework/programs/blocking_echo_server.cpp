@@ -1,0 +1,54 @@
+// blocking_echo_server: document 004's blocking server, in the blocking model.
+//
+// Accept a client, then recv and send back its messages upper-cased until it leaves; only then
+// accept the next. While one client is connected, every other one waits, even if the connected
+// one never says anything: the document's case for the other I/O models.
+//
+// Arguments: none.
+// Reply:     each message upper-cased ("hello" -> "HELLO").
+// Output:    one line per client it is done with, in that order: "closed\n" when the client
+//            closed its side (recv returned 0), "reset\n" when it was dropped because it aborted
+//            (connection_reset or broken_pipe, as the document drops a failing connection).
+#include "programs.hpp"
+#include "support.hpp"
+
+namespace muxlab::programs {
+namespace {
+
+Task<> blocking_echo_server(ProgramContext& context, Socket listener) {
+  Scheduler& scheduler = context.scheduler;
+  std::byte message[1024];
+  for (;;) {
+    const Result<Handle> accepted = co_await scheduler.accept(listener.handle());
+    Socket client(scheduler, checked("accept", accepted));
+    for (;;) {
+      const Result<std::size_t> n = co_await scheduler.recv(client.handle(), message);
+      if (!n && peer_went_away(n.error())) {
+        context.output += "reset\n";
+        break;
+      }
+      if (checked("recv", n) == 0) {
+        context.output += "closed\n";
+        break;
+      }
+      const std::string reply = to_upper(as_text(std::span(message, *n)));
+      const Status sent = co_await scheduler.send_all(client.handle(), as_bytes(reply));
+      if (!sent && peer_went_away(sent.error())) {
+        context.output += "reset\n";
+        break;
+      }
+      checked("send", sent);
+    }
+    client.close();
+  }
+}
+
+}  // namespace
+
+Result<Task<>> make_blocking_echo_server(ProgramContext& context, const ProgramArgs&) {
+  Result<Socket> listener = listen_and_publish(context);
+  if (!listener) return listener.error();
+  return blocking_echo_server(context, std::move(listener).value());
+}
+
+}  // namespace muxlab::programs
