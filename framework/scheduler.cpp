@@ -28,12 +28,15 @@ Scheduler::Scheduler(Environment& env, std::unique_ptr<Backend> backend)
     : env_(env), backend_(std::move(backend)) {}
 
 Scheduler::~Scheduler() {
+  // Registrations go first, while every handle is still open: the programs' frames may close
+  // their sockets as they are destroyed.
+  for (auto& [h, w] : watches_)
+    if (w.registered != Interest::none) (void)backend_->remove(h);
+  watches_.clear();
   // Unfinished programs are destroyed with their whole chain of awaited tasks: each frame owns
   // the Task it awaits, so destroying the root frees them all.
   for (RunningProgram& p : programs_)
     if (p.root) p.root.destroy();
-  for (auto& [h, w] : watches_)
-    if (w.registered != Interest::none) (void)backend_->remove(h);
 }
 
 std::string_view Scheduler::current_program() const {

@@ -29,7 +29,8 @@ constexpr std::string_view kUsage = R"(usage:
       environment. --env defaults to all. --time-scale (default 0.1) scales the scripts'
       durations on real kernels; the fake kernel runs them as written, in virtual time.
       --seed (default: $MUXLAB_SEED, else 1) seeds the fake kernel. --trace writes each run's
-      trace: FILE.json as Chrome trace events (Perfetto), otherwise text. --junit writes a
+      trace: FILE.json as Chrome trace events (Perfetto), FILE.svg as a timeline, otherwise
+      text. --junit writes a
       JUnit XML report.
   muxlab envs       the environments this build can run, with what each backend reports
   muxlab programs   the built-in programs scripts can start
@@ -184,7 +185,12 @@ void write_trace(const std::string& file, const fs::path& script, const std::str
                                                 target.extension().string());
   }
   std::ofstream out(target);
-  out << (target.extension() == ".json" ? trace.to_chrome_json() : trace.to_text());
+  if (target.extension() == ".json")
+    out << trace.to_chrome_json();
+  else if (target.extension() == ".svg")
+    out << trace.to_svg(fmt::format("{} on {}", script.string(), env));
+  else
+    out << trace.to_text();
 }
 
 int run_scripts(const RunCommand& command) {

@@ -83,5 +83,32 @@ TEST(Trace, TracedEnvironmentRecordsCallsWithProgramNames) {
   EXPECT_NE(trace->to_text().find("read level token 9"), std::string::npos) << trace->to_text();
 }
 
+TEST(Trace, SvgHasALanePerSocketEvenWhenItsNumberComesBack) {
+  Trace t;
+  auto at = [](int ms, TraceRecord r) {
+    r.time = std::chrono::milliseconds(ms);
+    return r;
+  };
+  t.record(at(0, rec("socket", invalid_handle, "4", "ok")));
+  t.record(at(1, rec("send", 4, "6144", "partial")));
+  t.record(at(2, rec("ready", 4, "writable", "writable")));
+  t.record(at(3, rec("close", 4, "ok", "ok")));
+  t.record(at(4, rec("socket", invalid_handle, "4", "ok")));  // the same number, a new socket
+  t.record(at(5, rec("recv", 4, "connection_reset", "connection_reset")));
+  const std::string svg = t.to_svg("a <title>");
+  EXPECT_EQ(svg.rfind("<svg", 0), 0u);
+  EXPECT_NE(svg.find("a &lt;title&gt;"), std::string::npos) << "text is escaped";
+  std::size_t lanes = 0;
+  for (std::size_t at = svg.find(">h4 main<"); at != std::string::npos;
+       at = svg.find(">h4 main<", at + 1))
+    ++lanes;
+  EXPECT_EQ(lanes, 2u) << svg;
+  EXPECT_NE(svg.find("#ef6c00\"><title>1.000 ms main send h4 -&gt; 6144"), std::string::npos)
+      << "the partial send is drawn in its colour, with its record as a tooltip\n"
+      << svg;
+  EXPECT_NE(svg.find("<title>writable</title>"), std::string::npos);
+  EXPECT_NE(svg.find("#c62828\"><title>5.000 ms main recv"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace muxlab

@@ -45,6 +45,9 @@ class Trace {
   std::string to_text(std::size_t first = 0, std::size_t last = static_cast<std::size_t>(-1)) const;
   // Chrome trace-event JSON (opens in Perfetto and chrome://tracing).
   std::string to_chrome_json() const;
+  // A self-contained SVG timeline: a lane per socket, its calls (coloured by result) and the
+  // readiness reported for it, over time; hovering shows each record.
+  std::string to_svg(std::string_view title = "") const;
   // Independent of handle numbers, timing and byte counts: one line per call with the result's
   // class, handles renamed h1, h2, ... in order of appearance, and repeated identical waits
   // folded into one. Two kernels that agree on the facts give the same text.
