@@ -29,11 +29,13 @@ constexpr RealEnvironmentSpec kRealEnvironments[] = {
     {"epoll", posix::make_epoll_backend},
 #endif
 #if !defined(_WIN32)
-    {"poll", posix::make_poll_backend},
-    {"select", posix::make_select_backend},
+    {"poll", posix::make_poll_backend},           {"select", posix::make_select_backend},
 #endif
 #if defined(_WIN32)
     {"win32-select", win32::make_select_backend},
+#endif
+#if defined(MUXLAB_HAVE_KQUEUE)
+    {"kqueue", posix::make_kqueue_backend},
 #endif
 };
 
@@ -46,9 +48,20 @@ class RealEnvironment final : public Environment {
   std::string_view name() const override { return spec_.name; }
   std::string_view mechanism() const override { return spec_.name; }
   bool is_fake() const override { return false; }
-  Net& net() override { return *net_; }
-  Clock& clock() override { return clock_; }
-  Result<std::unique_ptr<Backend>> make_backend() override { return spec_.make_backend(); }
+#if defined(_WIN32)
+  bool under_wine() const override {
+    return win32::running_under_wine();
+  }
+#endif
+  Net& net() override {
+    return *net_;
+  }
+  Clock& clock() override {
+    return clock_;
+  }
+  Result<std::unique_ptr<Backend>> make_backend() override {
+    return spec_.make_backend();
+  }
 
  private:
   const RealEnvironmentSpec& spec_;

@@ -271,12 +271,13 @@ class ScriptParser {
       return;
     }
 
-    // Split off "-> result".
+    // Split off "-> result". The first word is the verb even when it is "->": words must never
+    // be empty, parse_step reads words[0] (a line "-> ok" is an unknown step).
     std::vector<Token> words;
     const Token* arrow = nullptr;
     std::vector<Token> result;
     for (const Token& t : tokens) {
-      if (!t.quoted && t.text == "->" && !arrow) {
+      if (&t != &tokens[0] && !t.quoted && t.text == "->" && !arrow) {
         arrow = &t;
         continue;
       }
@@ -365,10 +366,11 @@ class ScriptParser {
     std::string_view m = word;
     if (m.substr(0, 5) == "fake:") m.remove_prefix(5);
     if (mechanisms.count(std::string(m)) && m != "fake" && m != "real") return true;
-    if (word == "fake" || word == "real") return true;
-    return p.fail(column, fmt::format("unknown environment '{}' (known: epoll, poll, select, "
-                                      "win32-select, kqueue, each also as fake:NAME; fake; real)",
-                                      word));
+    if (word == "fake" || word == "real" || word == "wine") return true;
+    return p.fail(column,
+                  fmt::format("unknown environment '{}' (known: epoll, poll, select, "
+                              "win32-select, kqueue, each also as fake:NAME; fake; real; wine)",
+                              word));
   }
 
   bool parse_expected(LineParser& p, const std::vector<Token>& result, StepKind step,
@@ -755,6 +757,7 @@ ParseResult parse_scenario(std::string_view text, std::string file_name) {
 bool selects_environment(std::string_view selector, const Environment& env) {
   if (selector == "fake") return env.is_fake();
   if (selector == "real") return !env.is_fake();
+  if (selector == "wine") return env.under_wine();
   if (selector.substr(0, 5) == "fake:")
     return env.is_fake() && selector.substr(5) == env.mechanism();
   return selector == env.mechanism();

@@ -49,6 +49,9 @@ Result<std::unique_ptr<Backend>> make_poll_backend();
 #if defined(__linux__)
 Result<std::unique_ptr<Backend>> make_epoll_backend();
 #endif
+#if defined(MUXLAB_HAVE_KQUEUE)  // set by CMake where <sys/event.h> and kqueue() were found
+Result<std::unique_ptr<Backend>> make_kqueue_backend();
+#endif
 std::unique_ptr<Net> make_socket_net();
 
 }  // namespace muxlab::posix

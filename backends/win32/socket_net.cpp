@@ -181,6 +181,12 @@ class WinsockNet final : public Net {
 
 }  // namespace
 
+bool running_under_wine() {
+  static const bool wine =
+      GetProcAddress(GetModuleHandleA("ntdll.dll"), "wine_get_version") != nullptr;
+  return wine;
+}
+
 std::unique_ptr<Net> make_winsock_net() {
   start_winsock();
   return std::make_unique<WinsockNet>();

@@ -25,6 +25,9 @@ inline Error wsa_error(int err, std::string what) {
   return {error_from_wsa(err), std::move(what)};
 }
 
+// Wine's ntdll exports wine_get_version; Windows' does not.
+bool running_under_wine();
+
 Result<std::unique_ptr<Backend>> make_select_backend();
 std::unique_ptr<Net> make_winsock_net();
 

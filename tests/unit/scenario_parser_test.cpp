@@ -135,10 +135,10 @@ INSTANTIATE_TEST_SUITE_P(
                   "it, which must have '-> result' itself"},
         BadScript{"socket c\nclose c -> ok\n  on selcet: ok",
                   "t.scenario:3:6: error: unknown environment 'selcet' (known: epoll, poll, "
-                  "select, win32-select, kqueue, each also as fake:NAME; fake; real)"},
+                  "select, win32-select, kqueue, each also as fake:NAME; fake; real; wine)"},
         BadScript{"socket c\nclose c -> ok\n  on select ok",
                   "t.scenario:3:13: error: unknown environment 'ok' (known: epoll, poll, select, "
-                  "win32-select, kqueue, each also as fake:NAME; fake; real)"},
+                  "win32-select, kqueue, each also as fake:NAME; fake; real; wine)"},
         BadScript{"socket c\nclose c -> ok\n  on select",
                   "t.scenario:3:3: error: expected 'on NAME[, NAME...]: result'"},
         BadScript{"sleep soon",

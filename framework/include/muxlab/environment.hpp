@@ -21,6 +21,9 @@ class Environment {
   // The readiness mechanism whose behaviour it shows: "epoll" for both "epoll" and "fake:epoll".
   virtual std::string_view mechanism() const = 0;
   virtual bool is_fake() const = 0;
+  // A real win32-select environment running under Wine, whose Winsock differs from Windows in
+  // known ways (docs/windows.md). Scripts select it with "on wine:".
+  virtual bool under_wine() const { return false; }
 
   virtual Net& net() = 0;
   virtual Clock& clock() = 0;
