@@ -88,13 +88,16 @@ std::vector<std::string> environment_names() {
   return names;
 }
 
-Result<std::unique_ptr<Environment>> make_environment(std::string_view name) {
+Result<std::unique_ptr<Environment>> make_environment(std::string_view name,
+                                                     const EnvironmentOptions& options) {
   for (const auto& spec : kRealEnvironments) {
     if (spec.name == name)
       return std::unique_ptr<Environment>(
           std::make_unique<RealEnvironment>(spec, make_platform_net()));
   }
-  if (auto fake_environment = fake::make_environment(name))
+  fake::KernelConfig config;
+  config.seed = options.seed;
+  if (auto fake_environment = fake::make_environment(name, config))
     return std::unique_ptr<Environment>(std::move(fake_environment));
   return Error(Errc::invalid_argument,
                fmt::format("no environment named '{}' in this build (it has: {})", name,

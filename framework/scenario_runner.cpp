@@ -75,7 +75,7 @@ class ScriptRunner {
     ScenarioRun result;
     result.environment = std::string(env_name);
     result.trace = trace_;
-    auto inner = make_environment(env_name);
+    auto inner = make_environment(env_name, EnvironmentOptions{options_.seed});
     if (!inner) {
       result.failure =
           StepFailure{{scenario_.file, 0, 0}, "", "an environment", inner.error().message(), ""};

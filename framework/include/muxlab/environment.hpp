@@ -1,6 +1,7 @@
 #pragma once
 // An Environment is a Net, a Clock and a backend factory under one name ("epoll", "fake:poll").
 // Code under test takes an Environment and never knows whether the kernel is real or simulated.
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -34,7 +35,14 @@ class Environment {
 // the one place that knows them all by name.
 std::vector<std::string> environment_names();
 
+// What every environment can be made with. Real kernels ignore the seed: nothing in them is ours
+// to choose.
+struct EnvironmentOptions {
+  std::uint64_t seed = 1;  // the fake kernel's random choices (faults, jitter)
+};
+
 // not found: invalid_argument naming the environment and listing the known ones.
-Result<std::unique_ptr<Environment>> make_environment(std::string_view name);
+Result<std::unique_ptr<Environment>> make_environment(std::string_view name,
+                                                     const EnvironmentOptions& options = {});
 
 }  // namespace muxlab
