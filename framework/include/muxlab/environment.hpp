@@ -43,6 +43,6 @@ struct EnvironmentOptions {
 
 // not found: invalid_argument naming the environment and listing the known ones.
 Result<std::unique_ptr<Environment>> make_environment(std::string_view name,
-                                                     const EnvironmentOptions& options = {});
+                                                      const EnvironmentOptions& options = {});
 
 }  // namespace muxlab
