@@ -89,7 +89,7 @@ std::vector<std::string> environment_names() {
 }
 
 Result<std::unique_ptr<Environment>> make_environment(std::string_view name,
-                                                     const EnvironmentOptions& options) {
+                                                      const EnvironmentOptions& options) {
   for (const auto& spec : kRealEnvironments) {
     if (spec.name == name)
       return std::unique_ptr<Environment>(
