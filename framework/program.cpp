@@ -10,7 +10,7 @@ namespace {
 // A whole number followed by a unit from `units`; the unit may be omitted only where "" is one.
 template <class Unit, std::size_t N>
 bool parse_with_unit(std::string_view text, const std::pair<std::string_view, Unit> (&units)[N],
-                     Unit& out) {
+                     Unit limit, Unit& out) {
   long long value = 0;
   const char* end = text.data() + text.size();
   auto [rest, ec] = std::from_chars(text.data(), end, value);
@@ -18,6 +18,9 @@ bool parse_with_unit(std::string_view text, const std::pair<std::string_view, Un
   const std::string_view unit(rest, static_cast<std::size_t>(end - rest));
   for (const auto& [name, scale] : units) {
     if (unit == name) {
+      // "9999999999999min" fits no Duration: refuse it rather than overflow (found by fuzzing).
+      if (static_cast<unsigned long long>(value) > static_cast<unsigned long long>(limit / scale))
+        return false;
       out = scale * value;
       return true;
     }
@@ -38,13 +41,14 @@ bool parse_duration(std::string_view text, Duration& out) {
     out = Duration::zero();
     return true;
   }
-  return parse_with_unit(text, units, out);
+  // A day is longer than any scenario; the bound also keeps clock + duration from overflowing.
+  return parse_with_unit(text, units, Duration(hours(24)), out);
 }
 
 bool parse_bytes(std::string_view text, std::size_t& out) {
   static const std::pair<std::string_view, std::size_t> units[] = {
       {"", 1}, {"B", 1}, {"KiB", 1024}, {"MiB", 1024 * 1024}, {"GiB", 1024 * 1024 * 1024}};
-  return parse_with_unit(text, units, out);
+  return parse_with_unit(text, units, std::size_t{1} << 40, out);  // 1 TiB
 }
 
 const std::string* ProgramArgs::find(std::string_view key) const {

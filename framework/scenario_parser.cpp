@@ -450,8 +450,9 @@ class ScriptParser {
 
   bool duration(LineParser& p, const Token& t, Duration& out) {
     if (t.quoted || !parse_duration(t.text, out))
-      return p.fail(t.column,
-                    fmt::format("'{}' is not a duration (like 1s, 250ms, 100us)", t.text));
+      return p.fail(
+          t.column,
+          fmt::format("'{}' is not a duration (like 1s, 250ms, 100us; at most a day)", t.text));
     return true;
   }
 

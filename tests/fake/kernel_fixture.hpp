@@ -9,16 +9,10 @@
 #include <vector>
 
 #include "muxlab/format.hpp"
+#include "muxlab/testing/printers.hpp"  // failed comparisons print "readable|writable"
 
 #include "fake_environment.hpp"
 #include "fake_kernel.hpp"
-
-namespace muxlab {
-// So that a failed comparison prints "readable|writable", not a number.
-inline void PrintTo(Readiness r, std::ostream* os) {
-  *os << to_string(r);
-}
-}  // namespace muxlab
 
 namespace muxlab::fake {
 

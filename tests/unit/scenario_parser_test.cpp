@@ -142,7 +142,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadScript{"socket c\nclose c -> ok\n  on select",
                   "t.scenario:3:3: error: expected 'on NAME[, NAME...]: result'"},
         BadScript{"sleep soon",
-                  "t.scenario:1:7: error: 'soon' is not a duration (like 1s, 250ms, 100us)"},
+                  "t.scenario:1:7: error: 'soon' is not a duration (like 1s, 250ms, 100us; at most "
+                  "a day)"},
+        BadScript{"sleep 9999999999999min",
+                  "t.scenario:1:7: error: '9999999999999min' is not a duration (like 1s, 250ms, "
+                  "100us; at most a day)"},
         BadScript{"socket c\nshutdown c sideways",
                   "t.scenario:2:12: error: expected read, write or both"},
         BadScript{"socket c\nwatch c sometimes",
