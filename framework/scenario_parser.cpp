@@ -144,7 +144,7 @@ class LineParser {
 
 constexpr std::string_view kVerbs =
     "socket, listen, connect, accept, send, fill, recv, drain, shutdown, close, abort, set, "
-    "pending_error, watch, watch_many, unwatch, wait, sleep, start, run, expect, on, only, "
+    "pending_error, watch, watch_many, unwatch, wait, sleep, start, run, expect, on, only, skip, "
     "scenario";
 
 bool is_name(std::string_view s) {
@@ -266,8 +266,9 @@ class ScriptParser {
       scenario_.title = tokens[1].text;
       return;
     }
-    if (verb.text == "only") {
-      parse_only_on(p, tokens);
+    if (verb.text == "only" || verb.text == "skip") {
+      parse_environment_list(p, tokens,
+                             verb.text == "only" ? scenario_.only_on : scenario_.skip_on);
       return;
     }
 
@@ -347,16 +348,18 @@ class ScriptParser {
     step.alternatives.push_back(std::move(alt));
   }
 
-  void parse_only_on(LineParser& p, const std::vector<Token>& tokens) {
+  // "only on NAME, ..." and "skip on NAME, ...".
+  void parse_environment_list(LineParser& p, const std::vector<Token>& tokens,
+                              std::vector<std::string>& out) {
     if (tokens.size() < 3 || tokens[1].text != "on") {
-      p.fail(tokens[0].column, "expected 'only on NAME[, NAME...]'");
+      p.fail(tokens[0].column, fmt::format("expected '{} on NAME[, NAME...]'", tokens[0].text));
       return;
     }
     for (std::size_t i = 2; i < tokens.size(); ++i) {
       std::string word = tokens[i].text;
       if (!word.empty() && word.back() == ',') word.pop_back();
       if (!check_selector(p, word, tokens[i].column)) return;
-      scenario_.only_on.push_back(word);
+      out.push_back(word);
     }
   }
 

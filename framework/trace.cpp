@@ -136,6 +136,12 @@ std::string Trace::normalized() const {
   std::string current_wait;
   auto flush_wait = [&] {
     if (current_wait.empty()) return;
+    // A wait that reported nothing says only that time passed, which differs between kernels
+    // (a real refusal arrives at once, Windows' after 2 s of SYN retries): leave it out.
+    if (current_wait == "wait\n") {
+      current_wait.clear();
+      return;
+    }
     if (current_wait != previous_wait) out += current_wait;
     previous_wait = std::move(current_wait);
     current_wait.clear();

@@ -227,8 +227,10 @@ int run_scripts(const RunCommand& command) {
       Outcome o{scenario.file, muxlab::run_scenario(scenario, env, command.options), {}};
       if (o.run.skipped) {
         ++skipped;
-        fmt::print("SKIP  {}  {}  (only on {})\n", scenario.file, env,
-                   fmt::join(scenario.only_on, ", "));
+        fmt::print("SKIP  {}  {}  ({})\n", scenario.file, env,
+                   scenario.only_on.empty()
+                       ? fmt::format("skip on {}", fmt::join(scenario.skip_on, ", "))
+                       : fmt::format("only on {}", fmt::join(scenario.only_on, ", ")));
       } else if (o.run.passed()) {
         ++passed;
         fmt::print("PASS  {}  {}  ({:.3f} s {})\n", scenario.file, env,

@@ -102,11 +102,11 @@ std::string case_name(const ::testing::TestParamInfo<BadScript>& info) {
 INSTANTIATE_TEST_SUITE_P(
     Each, ScenarioParserErrors,
     ::testing::Values(
-        BadScript{
-            "sned c \"x\"",
-            "t.scenario:1:1: error: unknown step 'sned' (steps: socket, listen, connect, "
-            "accept, send, fill, recv, drain, shutdown, close, abort, set, pending_error, "
-            "watch, watch_many, unwatch, wait, sleep, start, run, expect, on, only, scenario)"},
+        BadScript{"sned c \"x\"",
+                  "t.scenario:1:1: error: unknown step 'sned' (steps: socket, listen, connect, "
+                  "accept, send, fill, recv, drain, shutdown, close, abort, set, pending_error, "
+                  "watch, watch_many, unwatch, wait, sleep, start, run, expect, on, only, skip, "
+                  "scenario)"},
         BadScript{"socket c\nrecv q",
                   "t.scenario:2:6: error: no socket named 'q' (make it with socket, listen or "
                   "accept first)"},

@@ -34,7 +34,6 @@ TEST(Trace, NormalizedRenamesHandlesAndFoldsRepeatedWaits) {
             "connect h1 -> in_progress\n"
             "add h1 -> ok\n"
             "wait\n"
-            "wait\n"
             "  ready h1 writable\n"
             "send h1 -> partial\n"
             "close h1 -> ok\n"
@@ -75,7 +74,6 @@ TEST(Trace, TracedEnvironmentRecordsCallsWithProgramNames) {
   EXPECT_EQ(trace->normalized(),
             "listen - -> ok h1\n"
             "add h1 -> ok\n"
-            "wait\n"
             "remove h1 -> ok\n"
             "close h1 -> ok\n");
   ASSERT_FALSE(trace->records().empty());

@@ -127,6 +127,8 @@ struct Scenario {
   std::string title;
   // "only on epoll, kqueue": the environments it is about, with the script's stated reason.
   std::vector<std::string> only_on;
+  // "skip on wine": environments it does not apply to, with the reason in a comment beside it.
+  std::vector<std::string> skip_on;
   std::vector<Step> steps;
 };
 
