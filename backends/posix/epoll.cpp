@@ -70,7 +70,7 @@ class EpollBackend final : public Backend {
     if (out.empty()) return Error(Errc::invalid_argument, "wait needs room for at least one event");
     if (native_.size() < out.size()) native_.resize(out.size());
     const int capacity = static_cast<int>(out.size());
-    const WaitDeadline deadline(timeout);
+    WaitDeadline deadline(timeout);
     int n;
     while ((n = ::epoll_wait(epfd_, native_.data(), capacity, deadline.remaining_ms())) < 0) {
       if (errno != EINTR) return errno_error(errno, "epoll_wait");

@@ -198,7 +198,7 @@ class KqueueBackend final : public Backend {
     if (changes_.size() > static_cast<std::size_t>(capacity)) apply(changes_.size());
     if (native_.size() < static_cast<std::size_t>(capacity))
       native_.resize(static_cast<std::size_t>(capacity));
-    const WaitDeadline deadline(timeout);
+    WaitDeadline deadline(timeout);
     for (;;) {
       if (failure_) return take_failure();
       const timespec ts = to_timespec(deadline.remaining());

@@ -91,7 +91,7 @@ class PollBackend final : public Backend {
 
   Result<std::size_t> wait(std::span<Event> out, Duration timeout) override {
     if (out.empty()) return Error(Errc::invalid_argument, "wait needs room for at least one event");
-    const WaitDeadline deadline(timeout);
+    WaitDeadline deadline(timeout);
     int ready;
     while ((ready = ::poll(fds_.data(), fds_.size(), deadline.remaining_ms())) < 0) {
       if (errno != EINTR) return errno_error(errno, "poll");

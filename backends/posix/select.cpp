@@ -80,7 +80,7 @@ class SelectBackend final : public Backend {
 
   Result<std::size_t> wait(std::span<Event> out, Duration timeout) override {
     if (out.empty()) return Error(Errc::invalid_argument, "wait needs room for at least one event");
-    const WaitDeadline deadline(timeout);
+    WaitDeadline deadline(timeout);
     fd_set readable;
     fd_set writable;
     int ready;
