@@ -17,29 +17,6 @@ constexpr double kLaneHeight = 26;
 constexpr double kTop = 48;
 constexpr std::size_t kMaxRecords = 4000;  // a busy-polling trace has millions: draw the start
 
-std::string xml(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) >= 0x20) out += c;
-    }
-  }
-  return out;
-}
-
 // Result classes: success green, data blue, a partial send orange, would_block grey, end of
 // stream purple, any error red.
 std::string_view call_colour(const TraceRecord& r) {
@@ -62,6 +39,30 @@ std::string_view readiness_colour(std::string_view set) {
 }
 
 }  // namespace
+
+std::string escape_xml(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        // XML 1.0 has no place for other control characters, even escaped.
+        if (static_cast<unsigned char>(c) >= 0x20 || c == '\n' || c == '\t') out += c;
+    }
+  }
+  return out;
+}
 
 std::string Trace::to_svg(std::string_view title) const {
   const std::size_t count = std::min(records_.size(), kMaxRecords);
@@ -108,7 +109,7 @@ std::string Trace::to_svg(std::string_view title) const {
       "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
       "<text x=\"10\" y=\"20\" font-size=\"14\">{}</text>\n"
       "<text x=\"10\" y=\"38\" fill=\"#555\">{}</text>\n",
-      width, height, xml(title.empty() ? "muxlab trace" : title),
+      width, height, escape_xml(title.empty() ? "muxlab trace" : title),
       by_order
           ? fmt::format("{} records, in order (no time passed)", count)
           : fmt::format("{:.3f} ms{}", std::chrono::duration<double, std::milli>(t1 - t0).count(),
@@ -121,7 +122,7 @@ std::string Trace::to_svg(std::string_view title) const {
         "<rect x=\"{:.0f}\" y=\"{:.1f}\" width=\"{:.0f}\" height=\"{:.0f}\" fill=\"{}\"/>\n"
         "<text x=\"10\" y=\"{:.1f}\">h{} {}</text>\n",
         kLabelWidth, y, kPlotWidth, kLaneHeight - 2, k % 2 ? "#fafafa" : "#f3f3f3",
-        y + kLaneHeight / 2 + 4, lanes[k].handle, xml(lanes[k].owner));
+        y + kLaneHeight / 2 + 4, lanes[k].handle, escape_xml(lanes[k].owner));
   }
   // Readiness marks first, under the call ticks. A report says what was true at one moment, so
   // a mark stretches towards the next report for the same handle by a few pixels at most.
@@ -134,7 +135,7 @@ std::string Trace::to_svg(std::string_view title) const {
         "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.0f}\" "
         "fill=\"{}\"><title>{}</title></rect>\n",
         it->second.first, y, std::clamp(x_end - it->second.first, 2.0, 8.0), kLaneHeight / 2 - 2,
-        readiness_colour(it->second.second), xml(it->second.second));
+        readiness_colour(it->second.second), escape_xml(it->second.second));
     open_mark.erase(it);
   };
   for (std::size_t i = 0; i < count; ++i) {
@@ -156,9 +157,9 @@ std::string Trace::to_svg(std::string_view title) const {
         "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"2\" height=\"{:.0f}\" fill=\"{}\"><title>{:.3f} "
         "ms {} {} h{}{}{} -&gt; {}</title></rect>\n",
         x - 1, y, kLaneHeight / 2 - 3, call_colour(r),
-        std::chrono::duration<double, std::milli>(r.time).count(), xml(r.program), xml(r.call),
-        lanes[static_cast<std::size_t>(lane_of_record[i])].handle, r.arguments.empty() ? "" : " ",
-        xml(r.arguments), xml(r.result));
+        std::chrono::duration<double, std::milli>(r.time).count(), escape_xml(r.program),
+        escape_xml(r.call), lanes[static_cast<std::size_t>(lane_of_record[i])].handle,
+        r.arguments.empty() ? "" : " ", escape_xml(r.arguments), escape_xml(r.result));
   }
   // The legend.
   const double ly = height - 30;

@@ -17,6 +17,7 @@
 #include "muxlab/format.hpp"
 #include "muxlab/program.hpp"
 #include "muxlab/scenario.hpp"
+#include "muxlab/trace.hpp"
 
 namespace fs = std::filesystem;
 
@@ -118,32 +119,6 @@ std::vector<std::string> chosen_environments(std::string_view selector) {
   return chosen;
 }
 
-std::string xml_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t')
-          out += '?';
-        else
-          out += c;
-    }
-  }
-  return out;
-}
-
 struct Outcome {
   std::string script;
   muxlab::ScenarioRun run;
@@ -162,13 +137,14 @@ void write_junit(const std::string& file, const std::vector<Outcome>& outcomes) 
       "scenarios\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">\n",
       outcomes.size(), failures, skipped);
   for (const Outcome& o : outcomes) {
-    out << fmt::format("  <testcase classname=\"{}\" name=\"{}\" time=\"0\">", xml_escape(o.script),
-                       xml_escape(o.run.environment));
+    out << fmt::format("  <testcase classname=\"{}\" name=\"{}\" time=\"0\">",
+                       muxlab::escape_xml(o.script), muxlab::escape_xml(o.run.environment));
     if (o.run.skipped) out << "<skipped/>";
     if (!o.run.passed())
-      out << fmt::format("<failure message=\"{}\">{}</failure>",
-                         xml_escape(o.run.failure->expected + " / " + o.run.failure->actual),
-                         xml_escape(o.report));
+      out << fmt::format(
+          "<failure message=\"{}\">{}</failure>",
+          muxlab::escape_xml(o.run.failure->expected + " / " + o.run.failure->actual),
+          muxlab::escape_xml(o.report));
     out << "</testcase>\n";
   }
   out << "</testsuite>\n</testsuites>\n";

@@ -59,6 +59,9 @@ class Trace {
   bool enabled_ = true;
 };
 
+// Text made safe for XML content and attribute values (the SVG timeline, JUnit reports).
+std::string escape_xml(std::string_view s);
+
 // Wraps `inner`; everything its Net and backends do is recorded into `trace`.
 std::unique_ptr<Environment> make_traced_environment(std::unique_ptr<Environment> inner,
                                                      std::shared_ptr<Trace> trace);
