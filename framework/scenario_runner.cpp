@@ -291,7 +291,7 @@ class ScriptRunner {
                          fmt::format("{}", mine)};
       }
       case StepKind::expect_open_handles: {
-        const std::uint64_t n = open_handles().size();
+        const std::uint64_t n = trace_->open_handles().size();
         if (n == step.number) return {};
         return std::pair{fmt::format("{} open handles", step.number), fmt::format("{} open", n)};
       }
@@ -486,26 +486,13 @@ class ScriptRunner {
     return "?";
   }
 
-  // Handles the trace shows opened (socket, listen, accept) and not yet closed or aborted.
-  std::vector<Handle> open_handles() const {
-    std::vector<Handle> open;
-    for (const TraceRecord& r : trace_->records()) {
-      const bool opens = r.call == "socket" || r.call == "listen" || r.call == "accept";
-      if (opens && r.result_class == "ok")
-        open.push_back(static_cast<Handle>(std::stoll(r.result)));
-      if ((r.call == "close" || r.call == "abort") && r.result_class == "ok")
-        std::erase(open, r.handle);
-    }
-    return open;
-  }
-
   // Whatever the script and its programs left open is closed, so a long `muxlab run` over many
   // scripts on a real kernel leaks nothing. The programs go first (their sockets close as their
   // frames are destroyed, and the trace records it); then what is still open.
   void clean_up() {
     trace_->set_program_source(nullptr);
     scheduler_.reset();
-    for (Handle h : open_handles())
+    for (Handle h : trace_->open_handles())
       (void)net().close(h);
     trace_->set_enabled(false);
   }

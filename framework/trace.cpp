@@ -122,6 +122,17 @@ std::string Trace::to_chrome_json() const {
   return out;
 }
 
+std::vector<Handle> Trace::open_handles() const {
+  std::vector<Handle> open;
+  for (const TraceRecord& r : records_) {
+    if (r.result_class != "ok") continue;
+    if (r.call == "socket" || r.call == "listen" || r.call == "accept")
+      open.push_back(static_cast<Handle>(std::stoll(r.result)));
+    if (r.call == "close" || r.call == "abort") std::erase(open, r.handle);
+  }
+  return open;
+}
+
 std::string Trace::normalized() const {
   std::map<Handle, std::string> names;
   int next = 1;

@@ -68,7 +68,7 @@ class ProgramBench {
       EXPECT_EQ(p.failure, "") << p.name << " failed\n" << trace_tail();
     }
     scheduler_.reset();
-    EXPECT_EQ(open_handles(), std::vector<Handle>{}) << "left open\n" << trace_tail();
+    EXPECT_EQ(trace_->open_handles(), std::vector<Handle>{}) << "left open\n" << trace_tail();
     trace_->set_program_source(nullptr);
   }
 
@@ -122,18 +122,7 @@ class ProgramBench {
                          });
   }
 
-  // Handles the trace shows opened (socket, listen, accept) and not closed (close, abort).
-  std::vector<Handle> open_handles() const {
-    std::vector<Handle> open;
-    for (const TraceRecord& r : trace_->records()) {
-      const bool opens = r.call == "socket" || r.call == "listen" || r.call == "accept";
-      if (opens && r.result_class == "ok")
-        open.push_back(static_cast<Handle>(std::stoll(r.result)));
-      if ((r.call == "close" || r.call == "abort") && r.result_class == "ok")
-        std::erase(open, r.handle);
-    }
-    return open;
-  }
+  std::vector<Handle> open_handles() const { return trace_->open_handles(); }
 
   std::string trace_tail() const {
     const std::size_t n = trace_->records().size();

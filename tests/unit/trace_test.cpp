@@ -40,6 +40,18 @@ TEST(Trace, NormalizedRenamesHandlesAndFoldsRepeatedWaits) {
             "socket - -> ok h2\n");
 }
 
+TEST(Trace, OpenHandlesAreTheOnesNotClosedSince) {
+  Trace t;
+  t.record(rec("listen", invalid_handle, "3", "ok"));
+  t.record(rec("socket", invalid_handle, "4", "ok"));
+  t.record(rec("socket", invalid_handle, "too_many_handles", "too_many_handles"));
+  t.record(rec("accept", 3, "5", "ok"));
+  t.record(rec("close", 4, "ok", "ok"));
+  t.record(rec("abort", 5, "bad_handle", "bad_handle"));  // failed: still open
+  t.record(rec("socket", invalid_handle, "4", "ok"));     // the number again
+  EXPECT_EQ(t.open_handles(), (std::vector<Handle>{3, 5, 4}));
+}
+
 TEST(Trace, ChromeJsonHasALanePerProgramAndEscapes) {
   Trace t;
   TraceRecord a = rec("send", 5, "ok", "ok");

@@ -41,6 +41,10 @@ class Trace {
   void set_program_source(std::function<std::string()> source) { program_ = std::move(source); }
   std::string current_program() const { return program_ ? program_() : "main"; }
 
+  // Handles the trace shows opened (socket, listen, accept) and not closed or aborted since, in
+  // the order they were opened: what a run leaked, or what is left to close.
+  std::vector<Handle> open_handles() const;
+
   // One line per record: "  12.000 ms  client     send      h5  1048576 bytes -> 6144".
   std::string to_text(std::size_t first = 0, std::size_t last = static_cast<std::size_t>(-1)) const;
   // Chrome trace-event JSON (opens in Perfetto and chrome://tracing).
