@@ -96,6 +96,16 @@ Readiness kqueue(const SocketFacts& facts, Interest interest) {
   return r;
 }
 
+// kqueue's `data`: EVFILT_READ gives the bytes to read (a listener: its accept queue's length),
+// EVFILT_WRITE the free space in the send buffer, each only when that filter fired.
+void kqueue_amounts(const SocketFacts& facts, Event& event) {
+  if (has(event.readiness, Readiness::readable))
+    event.read_data = static_cast<std::int64_t>(facts.listening ? facts.accept_queue_length
+                                                                : facts.bytes_to_read);
+  if (has(event.readiness, Readiness::writable))
+    event.write_data = static_cast<std::int64_t>(facts.send_room);
+}
+
 constexpr Readiness kEveryFlag = Readiness::readable | Readiness::writable |
                                  Readiness::read_closed | Readiness::write_closed |
                                  Readiness::error;
@@ -115,6 +125,7 @@ constexpr std::array<Personality, 5> kPersonalities = {{
         .api = SocketApi::linux_sockets,
         .syn_resends_after_reset = 0,
         .readiness = linux_epoll_or_poll,
+        .amounts = nullptr,
     },
     {
         .mechanism = "poll",
@@ -129,6 +140,7 @@ constexpr std::array<Personality, 5> kPersonalities = {{
         .api = SocketApi::linux_sockets,
         .syn_resends_after_reset = 0,
         .readiness = linux_epoll_or_poll,
+        .amounts = nullptr,
     },
     {
         .mechanism = "select",
@@ -143,6 +155,7 @@ constexpr std::array<Personality, 5> kPersonalities = {{
         .api = SocketApi::linux_sockets,
         .syn_resends_after_reset = 0,
         .readiness = linux_select,
+        .amounts = nullptr,
     },
     {
         .mechanism = "win32-select",
@@ -157,6 +170,7 @@ constexpr std::array<Personality, 5> kPersonalities = {{
         .api = SocketApi::winsock,
         .syn_resends_after_reset = 2,
         .readiness = win32_select,
+        .amounts = nullptr,
     },
     {
         .mechanism = "kqueue",
@@ -171,6 +185,7 @@ constexpr std::array<Personality, 5> kPersonalities = {{
         .api = SocketApi::bsd_sockets,
         .syn_resends_after_reset = 0,
         .readiness = kqueue,
+        .amounts = kqueue_amounts,
     },
 }};
 

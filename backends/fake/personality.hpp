@@ -4,6 +4,7 @@
 // handle closed while registered, the mechanism's limits and trigger modes, which socket API's
 // errors the calls return, and the one TCP habit that differs (Windows retrying a refused SYN).
 // The kernel keeps one model of TCP; personalities only read it.
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -29,6 +30,11 @@ struct SocketFacts {
 
   bool was_connected = false;   // established at some point (Winsock shows nothing before)
   bool connect_failed = false;  // the last connect was refused or timed out
+
+  // The amounts kqueue reports as `data`.
+  std::size_t bytes_to_read = 0;        // received and not yet taken by recv()
+  std::size_t accept_queue_length = 0;  // connections waiting for accept()
+  std::size_t send_room = 0;            // bytes send() would take now
 };
 
 // Which socket API's answers the calls give where they differ. Linux reports a completed connect
@@ -57,6 +63,9 @@ struct Personality {
   // refused connect takes about two seconds even on loopback. Zero elsewhere: refused at once.
   int syn_resends_after_reset;
   Readiness (*readiness)(const SocketFacts& facts, Interest interest);
+  // Fills in the amounts an event carries besides readiness (kqueue's `data`); nullptr where the
+  // mechanism reports none.
+  void (*amounts)(const SocketFacts& facts, Event& event);
 };
 
 inline constexpr Duration kSynResendAfterResetInterval = std::chrono::seconds(1);

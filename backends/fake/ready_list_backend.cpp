@@ -156,6 +156,7 @@ class ReadyListBackend final : public Backend {
       const Readiness readiness = ready_now(r);
       if (readiness == Readiness::none) continue;
       out[n++] = Event{r.handle, readiness, r.token};
+      if (personality_.amounts) personality_.amounts(*kernel_->facts(r.socket), out[n - 1]);
       if (has(r.trigger, Trigger::oneshot))
         r.armed = false;
       else if (!has(r.trigger, Trigger::edge))

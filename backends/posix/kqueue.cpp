@@ -5,9 +5,10 @@
 // filter → read_closed (the peer sent FIN), on the write filter → write_closed (this side can send
 // no more: a local shutdown(write), or the peer stopped reading); EV_EOF with fflags != 0 (the
 // socket's pending errno: ECONNREFUSED, ECONNRESET) → error. The two filters' events for one fd
-// become one Event per wait. EV_CLEAR and EV_ONESHOT are Trigger::edge and Trigger::oneshot; a
-// one-shot registration is disarmed as a whole after its report, as with EPOLLONESHOT: the kernel
-// deletes the knote that fired, and we disable the other one.
+// become one Event per wait, each filter's `data` in read_data or write_data. EV_CLEAR and
+// EV_ONESHOT are Trigger::edge and Trigger::oneshot; a one-shot registration is disarmed as a
+// whole after its report, as with EPOLLONESHOT: the kernel deletes the knote that fired, and we
+// disable the other one.
 //
 // Registrations: a registered fd has a knote for both filters, the unwanted one EV_DISABLE'd, so
 // modify() switches filters with EV_ENABLE / EV_DISABLE (EV_ADD again only where a one-shot knote
@@ -283,7 +284,10 @@ class KqueueBackend final : public Backend {
         r->slot = n;
         out[n++] = Event{fd, Readiness::none, r->token};
       }
-      out[r->slot].readiness |= readiness_of(kev);
+      Event& event = out[r->slot];
+      event.readiness |= readiness_of(kev);
+      (kev.filter == EVFILT_READ ? event.read_data : event.write_data) =
+          static_cast<std::int64_t>(kev.data);
     }
     // One-shot: the kernel deleted the knotes that fired; disable the other, until modify().
     for (std::size_t i = 0; i < n; ++i) {

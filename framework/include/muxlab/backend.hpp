@@ -13,10 +13,18 @@
 
 namespace muxlab {
 
+// An amount a mechanism did not report.
+inline constexpr std::int64_t kNotReported = -1;
+
 struct Event {
   Handle handle = invalid_handle;
   Readiness readiness = Readiness::none;
   std::uint64_t token = 0;  // what the caller gave add()/modify()
+  // kqueue's `data` for each filter that fired; kNotReported on every other mechanism, and for a
+  // filter that did not fire. Read filter: bytes ready to read, or on a listener the connections
+  // waiting in its accept queue. Write filter: free space in the send buffer, in bytes.
+  std::int64_t read_data = kNotReported;
+  std::int64_t write_data = kNotReported;
 };
 
 // What a backend can tell at all, and how many handles it takes. mio's lesson: only readable

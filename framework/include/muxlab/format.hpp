@@ -24,8 +24,13 @@ struct fmt::formatter<muxlab::Interest> : fmt::formatter<std::string_view> {
 template <>
 struct fmt::formatter<muxlab::Event> : fmt::formatter<std::string_view> {
   auto format(const muxlab::Event& e, format_context& ctx) const {
-    return fmt::format_to(ctx.out(), "{{handle {} {} token {}}}", e.handle,
-                          muxlab::to_string(e.readiness), e.token);
+    auto out = fmt::format_to(ctx.out(), "{{handle {} {} token {}", e.handle,
+                              muxlab::to_string(e.readiness), e.token);
+    if (e.read_data != muxlab::kNotReported)
+      out = fmt::format_to(out, " read_data {}", e.read_data);
+    if (e.write_data != muxlab::kNotReported)
+      out = fmt::format_to(out, " write_data {}", e.write_data);
+    return fmt::format_to(out, "}}");
   }
 };
 
