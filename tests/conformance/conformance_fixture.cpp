@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #if defined(_WIN32)
@@ -10,6 +12,8 @@
 #define NOMINMAX  // std::min and std::max, not the macros
 #endif
 #include <windows.h>
+#else
+#include <sys/utsname.h>
 #endif
 
 namespace muxlab::conformance {
@@ -117,6 +121,150 @@ bool under_wine() {
 #endif
 }
 
+// --- facts (docs/backend-differences.md) -----------------------------------------------------
+// The file is written once, after the run: a line per environment that ran and a line per fact,
+// tab-separated (tests/conformance/backend_differences.cpp reads it):
+//   muxlab-facts 1
+//   run     <the platform: "Linux 6.18", "Windows build under Wine 8.0">
+//   column  <environment that ran>
+//   fact    <column> <topic number> <topic> <file> <line> <case> <fact> <value> <held 1|0>
+//   <expected>
+namespace {
+
+struct FactsOut {
+  std::string path;  // empty: not recording
+  std::set<std::string> columns;
+  std::vector<std::string> lines;
+};
+
+FactsOut& facts_out() {
+  static FactsOut out;
+  return out;
+}
+
+std::string_view topic_title(Topic t) {
+  switch (t) {
+    case Topic::connecting:
+      return "Connecting";
+    case Topic::closing:
+      return "The peer closes: FIN, shutdown, reset";
+    case Topic::sending:
+      return "A full send buffer";
+    case Topic::registration:
+      return "Registration, trigger modes, handles closed underneath";
+    case Topic::limits:
+      return "Handle limits";
+    case Topic::waiting:
+      return "Waiting";
+  }
+  return "?";
+}
+
+// One field of a line: no tab or line break inside.
+std::string field(std::string_view text) {
+  std::string out(text);
+  std::replace_if(
+      out.begin(), out.end(), [](char c) { return c == '\t' || c == '\n' || c == '\r'; }, ' ');
+  return out;
+}
+
+std::string run_label() {
+#if defined(_WIN32)
+  if (under_wine()) {
+    using WineVersion = const char* (*)();
+    const auto version = reinterpret_cast<WineVersion>(
+        reinterpret_cast<void*>(GetProcAddress(GetModuleHandleA("ntdll.dll"), "wine_get_version")));
+    return std::string("Windows build under Wine ") + (version ? version() : "?");
+  }
+  return "Windows";
+#else
+  utsname u{};
+  if (uname(&u) != 0) return "POSIX";
+  // The release's first two numbers: "6.18" of "6.18.0-1-amd64".
+  std::string release = u.release;
+  const std::size_t first = release.find('.');
+  const std::size_t second =
+      first == std::string::npos ? first : release.find_first_of(".-+", first + 1);
+  if (second != std::string::npos) release.resize(second);
+  return std::string(u.sysname) + " " + release;
+#endif
+}
+
+// The file of this run's facts, from MUXLAB_FACTS_OUT; a file left by an earlier run is removed
+// first, so that a run that dies leaves no facts rather than stale ones.
+void start_recording_facts() {
+  const char* path = std::getenv("MUXLAB_FACTS_OUT");
+  if (!path || !*path) return;
+  facts_out().path = path;
+  std::error_code ignored;
+  std::filesystem::remove(facts_out().path, ignored);
+}
+
+bool write_facts() {
+  const FactsOut& out = facts_out();
+  if (out.path.empty()) return true;
+  std::ofstream file(out.path, std::ios::binary | std::ios::trunc);
+  file << "muxlab-facts\t1\nrun\t" << field(run_label()) << "\n";
+  // In the registry's order (real ones first): the document's columns follow it.
+  for (const std::string& name : environment_names())
+    for (const std::string& column : {name, name + " on Wine"})
+      if (out.columns.contains(column)) file << "column\t" << column << "\n";
+  for (const std::string& line : out.lines)
+    file << line << "\n";
+  file.close();
+  if (!file) {
+    std::cerr << "conformance_tests: cannot write the facts to " << out.path << "\n";
+    return false;
+  }
+  std::cout << "conformance_tests: " << out.lines.size() << " facts of " << out.columns.size()
+            << " environments written to " << out.path << "\n";
+  return true;
+}
+
+}  // namespace
+
+bool recording_facts() {
+  return !facts_out().path.empty();
+}
+
+std::string fact_text(Readiness r) {
+  if (r == Readiness::none) return "nothing";
+  std::string text = to_string(r);
+  for (std::size_t at = text.find('|'); at != std::string::npos; at = text.find('|', at))
+    text.replace(at, 1, ", ");
+  return text;
+}
+
+std::string fact_text(std::error_code code) {
+  return code ? error_name(code) : "no error";
+}
+
+std::string fact_text(const Status& s) {
+  return s.ok() ? "ok" : error_name(s.code());
+}
+
+std::string fact_text(const Result<std::size_t>& r) {
+  if (!r.ok()) return error_name(r.code());
+  return *r == 0 ? "returns 0 (end of stream)" : fmt::format("returns {}", *r);
+}
+
+std::string ConformanceTest::fact_column() const {
+  return on_wine() ? env_name_ + " on Wine" : env_name_;
+}
+
+void ConformanceTest::record_fact(Topic topic, std::string_view fact, const std::string& observed,
+                                  bool held, const std::string& expected,
+                                  const std::source_location& where) {
+  const std::string_view file = where.file_name();
+  const std::size_t slash = file.find_last_of("/\\");
+  const ::testing::TestInfo* test = ::testing::UnitTest::GetInstance()->current_test_info();
+  facts_out().lines.push_back(fmt::format(
+      "fact\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}", field(fact_column()), static_cast<int>(topic),
+      topic_title(topic), field(slash == std::string_view::npos ? file : file.substr(slash + 1)),
+      where.line(), field(test ? test->name() : "?"), field(fact), field(observed), held ? 1 : 0,
+      field(expected)));
+}
+
 int open_fd_count() {
 #if defined(_WIN32)
   // The handles GetFileType knows (sockets, files, pipes, consoles): what /proc/self/fd lists on
@@ -152,6 +300,7 @@ void ConformanceTest::SetUp() {
   auto backend = env_->make_backend();
   ASSERT_TRUE(backend.ok()) << backend.error().message();
   backend_ = std::move(backend).value();
+  if (recording_facts()) facts_out().columns.insert(fact_column());
 }
 
 void ConformanceTest::TearDown() {
@@ -309,6 +458,8 @@ int main(int argc, char** argv) {
 #if defined(_WIN32)
   make_winsock_handles();
 #endif
+  muxlab::conformance::start_recording_facts();
   muxlab::conformance::register_all_environments();
-  return RUN_ALL_TESTS();
+  const int result = RUN_ALL_TESTS();
+  return muxlab::conformance::write_facts() ? result : 1;
 }

@@ -11,8 +11,11 @@
 #include <initializer_list>
 #include <memory>
 #include <set>
+#include <source_location>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -25,6 +28,31 @@ namespace muxlab::conformance {
 // True when this Windows build runs under Wine, whose sockets differ from Windows' in a few
 // documented ways (docs/windows.md); a case states both behaviours. Always false elsewhere.
 bool under_wine();
+
+// Facts: named observations that a case checks, written out (with MUXLAB_FACTS_OUT=path) for
+// docs/backend-differences.md, which tests/conformance/backend_differences.cpp generates from
+// them and the docs/backend-differences test checks against them. A fact is recorded where the
+// case asserts it (ConformanceTest::expect_fact), so the document says what the suite checked.
+
+// The document's tables, in its order.
+enum class Topic { connecting, closing, sending, registration, limits, waiting };
+
+// How a value reads in the document.
+std::string fact_text(Readiness r);           // "readable, writable", or "nothing"
+std::string fact_text(std::error_code code);  // the Errc name, or "no error"
+inline std::string fact_text(Errc e) {
+  return fact_text(make_error_code(e));
+}
+inline std::string fact_text(const std::string& text) {
+  return text;
+}
+// What a call returned: "ok", "returns 0 (end of stream)", "returns 12", or the error's name.
+std::string fact_text(const Status& s);
+std::string fact_text(const Result<std::size_t>& r);
+
+// True when this run writes its facts to a file (MUXLAB_FACTS_OUT set); recording is skipped
+// otherwise.
+bool recording_facts();
 
 // A client and its accepted server side.
 struct Connection {
@@ -86,7 +114,31 @@ class ConformanceTest : public ::testing::Test {
     return T{};
   }
 
+  // Checks a fact like EXPECT_EQ(observed, expected), and records what was observed as this
+  // environment's cell in the row `fact` of `topic`'s table in docs/backend-differences.md.
+  // Returns whether it held. A fact's name is unique within its topic: the same name on the same
+  // environment must always give the same value.
+  template <class T>
+  bool expect_fact(Topic topic, std::string_view fact, const T& observed, const T& expected,
+                   std::source_location where = std::source_location::current()) {
+    const bool held = observed == expected;
+    if (!held) {
+      ADD_FAILURE_AT(where.file_name(), static_cast<int>(where.line()))
+          << fact << "\n  expected: " << fact_text(expected)
+          << "\n  actual:   " << fact_text(observed);
+    }
+    if (recording_facts())
+      record_fact(topic, fact, fact_text(observed), held, fact_text(expected), where);
+    return held;
+  }
+
+  // The document's column for this environment: its name, with " on Wine" for Wine's sockets.
+  std::string fact_column() const;
+
  private:
+  void record_fact(Topic topic, std::string_view fact, const std::string& observed, bool held,
+                   const std::string& expected, const std::source_location& where);
+
   std::string env_name_;
   std::unique_ptr<Environment> env_;
   std::unique_ptr<Backend> backend_;

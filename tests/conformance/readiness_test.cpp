@@ -15,7 +15,7 @@ constexpr Interest RW = Interest::read_write;
 CONFORMANCE_TEST(IdleConnectionIsWritable) {
   const Connection c = connect_pair();
   must(backend().add(c.client, RW, 7), "add");
-  EXPECT_EQ(settle(c.client, W), W);
+  expect_fact(Topic::connecting, "an idle connected socket: wait reports", settle(c.client, W), W);
   EXPECT_EQ(poll_once(c.client), W) << "level-triggered: reported again while still true";
 }
 
@@ -25,7 +25,8 @@ CONFORMANCE_TEST(ListenerReadableWithPendingConnection) {
   EXPECT_EQ(poll_once(l), Readiness::none) << "nothing queued yet";
   const Handle client = track(must(net().socket(), "socket"));
   (void)net().connect(client, endpoint_of(l));
-  EXPECT_EQ(settle(l, R), R);
+  expect_fact(Topic::connecting, "a listener with a connection queued: wait reports", settle(l, R),
+              R);
   track(must(net().accept(l), "accept"));
   EXPECT_EQ(poll_once(l), Readiness::none) << "the queue is empty after accept";
   const Result<Handle> again = net().accept(l);
@@ -36,18 +37,22 @@ CONFORMANCE_TEST(ConnectInProgressThenWritable) {
   const Handle l = listener();
   const Handle client = track(must(net().socket(), "socket"));
   const Status started = net().connect(client, endpoint_of(l));
-  EXPECT_EQ(started.code(), Errc::in_progress)
-      << "a non-blocking connect reports in_progress, even on loopback";
+  // A non-blocking connect reports in_progress, even on loopback.
+  expect_fact(Topic::connecting, "connect to a listener (non-blocking): connect returns",
+              started.code(), make_error_code(Errc::in_progress));
   must(backend().add(client, RW, 3), "add");
-  EXPECT_EQ(settle(client, W), W);
-  EXPECT_EQ(must(net().pending_error(client), "pending_error"), std::error_code{});
+  expect_fact(Topic::connecting, "connect to a listener: then wait reports", settle(client, W), W);
+  expect_fact(Topic::connecting, "connect to a listener: then the pending error (SO_ERROR)",
+              must(net().pending_error(client), "pending_error"), std::error_code{});
 }
 
 CONFORMANCE_TEST(ConnectRefusedIsReported) {
   const Endpoint nowhere = closed_port();
   const Handle client = track(must(net().socket(), "socket"));
   const Status started = net().connect(client, nowhere);
-  EXPECT_EQ(started.code(), Errc::in_progress) << "refusal arrives later, through readiness";
+  // The refusal arrives later, through readiness.
+  expect_fact(Topic::connecting, "connect where nothing listens: connect returns", started.code(),
+              make_error_code(Errc::in_progress));
   must(backend().add(client, RW, 3), "add");
   const Readiness expected = per_mechanism<Readiness>({
       {"epoll", R | W | HUP | ERR},
@@ -77,8 +82,11 @@ CONFORMANCE_TEST(ConnectRefusedIsReported) {
       }
     }
   }
-  EXPECT_EQ(settle(client, expected, within), expected);
-  EXPECT_EQ(must(net().pending_error(client), "pending_error"), Errc::connection_refused);
+  expect_fact(Topic::connecting, "connect where nothing listens: wait reports",
+              settle(client, expected, within), expected);
+  expect_fact(Topic::connecting, "connect where nothing listens: the pending error (SO_ERROR)",
+              must(net().pending_error(client), "pending_error"),
+              make_error_code(Errc::connection_refused));
 }
 
 CONFORMANCE_TEST(DataFlowsBothWays) {
@@ -108,10 +116,14 @@ CONFORMANCE_TEST(PeerFinIsReadableThenEof) {
       {"win32-select", R | W},
       {"kqueue", R | W | RDHUP},
   });
-  EXPECT_EQ(settle(c.client, expected), expected);
+  expect_fact(Topic::closing, "the peer sent data and FIN: wait reports",
+              settle(c.client, expected), expected);
   EXPECT_EQ(recv_some(c.client), "last words") << "data before the FIN comes first";
-  EXPECT_EQ(recv_some(c.client), "") << "then end of stream";
-  EXPECT_EQ(poll_once(c.client), expected) << "EOF stays readable";
+  std::byte buffer[16];
+  expect_fact(Topic::closing, "the peer sent data and FIN: recv after the data",
+              fact_text(net().recv(c.client, buffer)), fact_text(Result<std::size_t>(0)));
+  expect_fact(Topic::closing, "the peer sent FIN, end of stream read: wait still reports",
+              poll_once(c.client), expected);
   send_all(c.client, "the other direction still works");
   EXPECT_EQ(recv_some(c.server), "the other direction still works");
 }
@@ -128,7 +140,8 @@ CONFORMANCE_TEST(BothDirectionsShut) {
       {"win32-select", R | W},
       {"kqueue", R | W | HUP},
   });
-  EXPECT_EQ(settle(c.client, expected), expected);
+  expect_fact(Topic::closing, "both directions shut: wait reports", settle(c.client, expected),
+              expected);
   EXPECT_EQ(recv_some(c.client), "");
   const Errc send_after = per_mechanism<Errc>({
       {"epoll", Errc::broken_pipe},
@@ -137,7 +150,8 @@ CONFORMANCE_TEST(BothDirectionsShut) {
       {"win32-select", Errc::shut_down},
       {"kqueue", Errc::broken_pipe},
   });
-  EXPECT_EQ(net().send(c.client, as_bytes("x")).code(), send_after);
+  expect_fact(Topic::closing, "both directions shut: send",
+              net().send(c.client, as_bytes("x")).code(), make_error_code(send_after));
 }
 
 CONFORMANCE_TEST(PeerResetIsError) {
@@ -151,7 +165,8 @@ CONFORMANCE_TEST(PeerResetIsError) {
       {"win32-select", R | W},
       {"kqueue", R | W | HUP | ERR},
   });
-  EXPECT_EQ(settle(c.client, expected), expected);
+  expect_fact(Topic::closing, "the peer reset (abortive close): wait reports",
+              settle(c.client, expected), expected);
   // The calls that follow. POSIX: the first one consumes the reset, then recv reads end of
   // stream and send fails broken_pipe. Windows: the connection stays unusable, so every recv and
   // send fails WSAECONNRESET. Wine's recv never reports the reset and reads end of stream
@@ -170,17 +185,16 @@ CONFORMANCE_TEST(PeerResetIsError) {
       {"kqueue", {reset, eof, pipe}},
   });
   std::byte buffer[16];
-  const Result<std::size_t> first = net().recv(c.client, buffer);
-  EXPECT_EQ(first.code(), after.recv) << "the first call after a reset";
-  if (first.ok()) {
-    EXPECT_EQ(*first, 0u) << "end of stream, not data";
-  }
-  const Result<std::size_t> again = net().recv(c.client, buffer);
-  EXPECT_EQ(again.code(), after.recv_again) << "recv after the reset";
-  if (again.ok()) {
-    EXPECT_EQ(*again, 0u) << "end of stream, not data";
-  }
-  EXPECT_EQ(net().send(c.client, as_bytes("x")).code(), after.send);
+  // No error is end of stream (recv returns 0), never data.
+  const auto returned = [](const std::error_code& e) {
+    return e ? fact_text(e) : fact_text(Result<std::size_t>(0));
+  };
+  expect_fact(Topic::closing, "the peer reset: the first recv",
+              fact_text(net().recv(c.client, buffer)), returned(after.recv));
+  expect_fact(Topic::closing, "the peer reset: the next recv",
+              fact_text(net().recv(c.client, buffer)), returned(after.recv_again));
+  expect_fact(Topic::closing, "the peer reset: then send",
+              net().send(c.client, as_bytes("x")).code(), after.send);
 }
 
 CONFORMANCE_TEST(CloseWithUnreadDataResetsPeer) {
@@ -198,7 +212,8 @@ CONFORMANCE_TEST(CloseWithUnreadDataResetsPeer) {
       {"win32-select", R | W},
       {"kqueue", R | W | HUP | ERR},
   });
-  EXPECT_EQ(settle(c.client, expected), expected);
+  expect_fact(Topic::closing, "the peer closed with data unread (reset): wait reports",
+              settle(c.client, expected), expected);
   // Wine's server reads the Linux socket's pending ECONNRESET away while it polls and keeps no
   // copy, so SO_ERROR says nothing there (docs/windows.md).
   const std::error_code reset = Errc::connection_reset;
@@ -209,7 +224,8 @@ CONFORMANCE_TEST(CloseWithUnreadDataResetsPeer) {
       {"win32-select", on_wine() ? std::error_code{} : reset},
       {"kqueue", reset},
   });
-  EXPECT_EQ(must(net().pending_error(c.client), "pending_error"), pending);
+  expect_fact(Topic::closing, "the peer closed with data unread: the pending error (SO_ERROR)",
+              must(net().pending_error(c.client), "pending_error"), pending);
 }
 
 // A deterministic, non-repeating-looking payload, so a lost or reordered byte shows.
@@ -238,8 +254,11 @@ CONFORMANCE_TEST_WITHOUT_DIFFERENTIAL(
 
   // Fill until the kernel takes no more: a partial count first, then would_block.
   std::size_t sent = must(net().send(c.client, data), "first send");
-  EXPECT_GT(sent, 0u);
-  EXPECT_LT(sent, data.size()) << "a 4 MiB send into a 4 KiB buffer is partial";
+  const auto count = [&](std::size_t n) -> std::string {
+    return n > 0 && n < data.size() ? "a partial count" : fmt::format("{} bytes", n);
+  };
+  expect_fact(Topic::sending, "4 MiB sent into a 4 KiB send buffer: send returns", count(sent),
+              std::string("a partial count"));
   // Loopback keeps moving bytes into the receiver's buffer for a moment, so writability can come
   // back a few times before both buffers are full; it must stop while nobody reads.
   int refills = 0;
@@ -247,10 +266,13 @@ CONFORMANCE_TEST_WITHOUT_DIFFERENTIAL(
     Result<std::size_t> more = 0;
     while ((more = net().send(c.client, std::span(data).subspan(sent))).ok())
       sent += *more;
-    EXPECT_EQ(more.code(), Errc::would_block);
+    expect_fact(Topic::sending, "then send, until the buffers are full", more.code(),
+                make_error_code(Errc::would_block));
     if (!has(poll_once(c.client, std::chrono::milliseconds(50)), W)) break;
   }
-  EXPECT_LT(refills, 100) << "still writable although the peer never reads";
+  expect_fact(Topic::sending, "while the peer reads nothing: writable stops",
+              std::string(refills < 100 ? "yes" : "no: still writable after 100 refills"),
+              std::string("yes"));
 
   // The peer drains what has arrived: writability comes back.
   std::vector<std::byte> received;
@@ -279,7 +301,8 @@ CONFORMANCE_TEST_WITHOUT_DIFFERENTIAL(
       }
     }
   }
-  EXPECT_TRUE(writable_came_back) << "writability returns as the peer drains";
+  expect_fact(Topic::sending, "the peer drains: writable comes back",
+              std::string(writable_came_back ? "yes" : "no"), std::string("yes"));
   EXPECT_EQ(sent, data.size());
   ASSERT_EQ(received.size(), data.size());
   EXPECT_TRUE(received == data) << "bytes arrived changed or out of order";

@@ -49,8 +49,11 @@ CONFORMANCE_TEST(RegistrationErrorsLeaveStateIntact) {
 CONFORMANCE_TEST(EdgeTriggeredReportsEachArrival) {
   const Connection c = connect_pair();
   const Status added = backend().add(c.server, Interest::read, 9, Trigger::edge);
-  if (!has(backend().capabilities().triggers, Trigger::edge)) {
-    EXPECT_EQ(added.code(), Errc::unsupported) << "refused clearly where the mechanism lacks it";
+  const bool edge = has(backend().capabilities().triggers, Trigger::edge);
+  // Refused clearly where the mechanism lacks it.
+  expect_fact(Topic::registration, "add, edge-triggered", fact_text(added),
+              edge ? std::string("ok") : fact_text(Errc::unsupported));
+  if (!edge) {
     EXPECT_EQ(backend().remove(c.server).code(), Errc::not_registered) << "nothing half-added";
     return;
   }
@@ -58,23 +61,28 @@ CONFORMANCE_TEST(EdgeTriggeredReportsEachArrival) {
   EXPECT_EQ(poll_once(c.server), Readiness::none);
   send_all(c.client, "abcd");
   EXPECT_EQ(settle(c.server, R), R);
-  EXPECT_EQ(poll_once(c.server), Readiness::none) << "no new edge, no new report";
+  expect_fact(Topic::registration, "edge-triggered, data reported, unread: the next wait reports",
+              poll_once(c.server), Readiness::none);
   std::byte two[2];
   EXPECT_EQ(must(net().recv(c.server, two), "partial read"), 2u);
-  EXPECT_EQ(poll_once(c.server, std::chrono::milliseconds(20)), Readiness::none)
-      << "a partial read alone is no edge";
+  expect_fact(Topic::registration, "edge-triggered, after a partial read: wait reports",
+              poll_once(c.server, std::chrono::milliseconds(20)), Readiness::none);
   send_all(c.client, "ef");
-  EXPECT_EQ(settle(c.server, R), R) << "new data is an edge although the buffer was not empty";
+  expect_fact(Topic::registration, "edge-triggered, more data arrives on unread data: wait reports",
+              settle(c.server, R), R);
   must(backend().modify(c.server, Interest::read, 10, Trigger::edge), "modify");
-  EXPECT_EQ(poll_once(c.server), R) << "modify re-reports what is still ready";
+  expect_fact(Topic::registration, "edge-triggered, after modify: wait reports",
+              poll_once(c.server), R);
   EXPECT_EQ(recv_some(c.server), "cdef");
 }
 
 CONFORMANCE_TEST(OneShotDisarmsUntilModified) {
   const Connection c = connect_pair();
   const Status added = backend().add(c.server, Interest::read, 9, Trigger::oneshot);
-  if (!has(backend().capabilities().triggers, Trigger::oneshot)) {
-    EXPECT_EQ(added.code(), Errc::unsupported);
+  const bool oneshot = has(backend().capabilities().triggers, Trigger::oneshot);
+  expect_fact(Topic::registration, "add, one-shot", fact_text(added),
+              oneshot ? std::string("ok") : fact_text(Errc::unsupported));
+  if (!oneshot) {
     EXPECT_EQ(backend().remove(c.server).code(), Errc::not_registered) << "nothing half-added";
     return;
   }
@@ -82,13 +90,14 @@ CONFORMANCE_TEST(OneShotDisarmsUntilModified) {
   send_all(c.client, "one");
   EXPECT_EQ(settle(c.server, R), R);
   send_all(c.client, "two");
-  EXPECT_EQ(poll_once(c.server, std::chrono::milliseconds(20)), Readiness::none)
-      << "disarmed after its one report";
+  expect_fact(Topic::registration, "one-shot, after its report, more data: wait reports",
+              poll_once(c.server, std::chrono::milliseconds(20)), Readiness::none);
   EXPECT_EQ(backend().add(c.server, Interest::read, 9, Trigger::oneshot).code(),
             Errc::already_registered)
       << "disarmed is still registered";
   must(backend().modify(c.server, Interest::read, 9, Trigger::oneshot), "re-arm");
-  EXPECT_EQ(poll_once(c.server), R);
+  expect_fact(Topic::registration, "one-shot, re-armed by modify: wait reports",
+              poll_once(c.server), R);
 }
 
 CONFORMANCE_TEST(ClosedWhileRegistered) {
@@ -98,27 +107,35 @@ CONFORMANCE_TEST(ClosedWhileRegistered) {
   close(c.client);  // without remove(): what does each mechanism do?
   std::vector<Event> events(8);
   const Result<std::size_t> got = backend().wait(events, Duration::zero());
-  const std::string_view m = mechanism();
-  if (m == "epoll" || m == "kqueue") {
-    // The kernel dropped the registration with the last reference to the socket.
-    ASSERT_TRUE(got.ok()) << got.error().message();
-    EXPECT_EQ(*got, 0u);
-    const Errc after =
-        per_mechanism<Errc>({{"epoll", Errc::bad_handle}, {"kqueue", Errc::not_registered}});
-    EXPECT_EQ(backend().remove(c.client).code(), after);
-  } else if (m == "poll") {
-    ASSERT_TRUE(got.ok()) << got.error().message();
-    ASSERT_EQ(*got, 1u) << "POLLNVAL is reported";
-    EXPECT_EQ(events[0].readiness, Readiness::error);
-    must(backend().remove(c.client), "remove the stale registration");
-  } else {
-    ASSERT_TRUE(m == "select" || m == "win32-select") << "no expectation for " << m;
-    ASSERT_FALSE(got.ok()) << "select fails the whole wait";
-    EXPECT_EQ(got.code(), Errc::bad_handle);
+  // epoll, kqueue: the kernel dropped the registration with the last reference to the socket.
+  // poll: POLLNVAL. select: the whole wait fails, naming the handle.
+  std::string reported = got.ok() ? "" : "fails " + fact_text(got.code());
+  for (std::size_t i = 0; got.ok() && i < *got; ++i)
+    reported += (i ? "; " : "") + fact_text(events[i].readiness);
+  if (got.ok() && *got == 0) reported = "no event";
+  const bool as_stated = expect_fact(
+      Topic::registration, "a registered handle closed without remove: the next wait", reported,
+      per_mechanism<std::string>({
+          {"epoll", "no event"},
+          {"poll", "error"},
+          {"select", "fails bad_handle"},
+          {"win32-select", "fails bad_handle"},
+          {"kqueue", "no event"},
+      }));
+  if (!as_stated) return;
+  if (!got.ok()) {
     EXPECT_NE(got.error().message().find(std::to_string(c.client)), std::string::npos)
         << "the error names the closed handle: " << got.error().message();
-    must(backend().remove(c.client), "remove the stale registration");
   }
+  expect_fact(Topic::registration, "a registered handle closed without remove: then remove",
+              fact_text(backend().remove(c.client)),
+              per_mechanism<std::string>({
+                  {"epoll", "bad_handle"},
+                  {"poll", "ok"},
+                  {"select", "ok"},
+                  {"win32-select", "ok"},
+                  {"kqueue", "not_registered"},
+              }));
   EXPECT_TRUE(wait(Duration::zero()).empty());
 }
 
@@ -140,7 +157,12 @@ CONFORMANCE_TEST_WITHOUT_DIFFERENTIAL(
       ++added;
       continue;
     }
-    ASSERT_EQ(s.code(), Errc::too_many_handles) << "handle " << h;
+    const std::string refused = caps.limit == Capabilities::Limit::fd_value
+                                    ? fmt::format("fd ≥ {}", caps.handle_limit)
+                                    : fmt::format("handle number {}", added + 1);
+    if (!expect_fact(Topic::limits, "add past the limit", refused + ": " + fact_text(s),
+                     refused + ": " + fact_text(Errc::too_many_handles)))
+      return;
     const std::string message = s.error().message();
     EXPECT_NE(message.find(std::to_string(h)), std::string::npos) << message;
     EXPECT_NE(message.find(std::to_string(caps.handle_limit)), std::string::npos) << message;
@@ -148,7 +170,8 @@ CONFORMANCE_TEST_WITHOUT_DIFFERENTIAL(
     return;
   }
   EXPECT_EQ(caps.limit, Capabilities::Limit::none) << "the limit was never reached";
-  EXPECT_EQ(added, 1100u);
+  expect_fact(Topic::limits, "add past the limit", fmt::format("no limit: {} handles added", added),
+              std::string("no limit: 1100 handles added"));
 }
 
 }  // namespace
