@@ -156,6 +156,8 @@ std::string_view topic_title(Topic t) {
       return "Handle limits";
     case Topic::waiting:
       return "Waiting";
+    case Topic::amounts:
+      return "Amounts an event carries besides readiness (kqueue's data)";
   }
   return "?";
 }

@@ -35,7 +35,7 @@ bool under_wine();
 // case asserts it (ConformanceTest::expect_fact), so the document says what the suite checked.
 
 // The document's tables, in its order.
-enum class Topic { connecting, closing, sending, registration, limits, waiting };
+enum class Topic { connecting, closing, sending, registration, limits, waiting, amounts };
 
 // How a value reads in the document.
 std::string fact_text(Readiness r);           // "readable, writable", or "nothing"
