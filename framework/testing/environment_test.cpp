@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
@@ -26,22 +27,52 @@ std::vector<std::string> environments_where(bool fake) {
   return chosen;
 }
 
-// The first line where two texts differ, numbered from 1, with both versions.
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(std::move(line));
+  return lines;
+}
+
+// Where two traces first differ: the line's number (from 1), both versions, and the lines the
+// runs agreed on just before it. Empty when they are equal.
 std::string first_difference(const std::string& first, const std::string& second) {
-  std::istringstream a(first), b(second);
-  std::string line_a, line_b;
-  for (int line = 1;; ++line) {
-    const bool more_a = static_cast<bool>(std::getline(a, line_a));
-    const bool more_b = static_cast<bool>(std::getline(b, line_b));
-    if (!more_a && !more_b) return "none";
-    if (!more_a) line_a = "(end of trace)";
-    if (!more_b) line_b = "(end of trace)";
-    if (line_a != line_b)
-      return fmt::format("line {}:\n  first run:  {}\n  second run: {}", line, line_a, line_b);
-  }
+  constexpr std::size_t kContext = 3;
+  const std::vector<std::string> a = lines_of(first), b = lines_of(second);
+  std::size_t i = 0;
+  while (i < a.size() && i < b.size() && a[i] == b[i])
+    ++i;
+  if (i == a.size() && i == b.size()) return "";
+  std::string out =
+      fmt::format("first difference at line {} of {} and {}:\n", i + 1, a.size(), b.size());
+  for (std::size_t k = i > kContext ? i - kContext : 0; k < i; ++k)
+    out += fmt::format("  both runs:  {}\n", a[k]);
+  out += fmt::format("  first run:  {}\n", i < a.size() ? a[i] : "(end of trace)");
+  out += fmt::format("  second run: {}\n", i < b.size() ? b[i] : "(end of trace)");
+  return out;
+}
+
+std::string test_binary() {
+  std::error_code error;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (!error) return self.string();
+  // Elsewhere (macOS, Windows): the path the binary was started by.
+  const std::vector<std::string> argv = ::testing::internal::GetArgvs();
+  if (argv.empty()) return "<test binary>";
+  const std::filesystem::path absolute = std::filesystem::absolute(argv[0], error);
+  return error ? argv[0] : absolute.lexically_normal().string();
 }
 
 }  // namespace
+
+std::string replay_command(std::uint64_t seed, std::string_view variables) {
+  const ::testing::TestInfo* test = ::testing::UnitTest::GetInstance()->current_test_info();
+  const std::string filter =
+      test ? fmt::format("{}.{}", test->test_suite_name(), test->name()) : "*";
+  return fmt::format("MUXLAB_SEED={} {}{}{} --gtest_filter={}", seed, variables,
+                     variables.empty() ? "" : " ", test_binary(), filter);
+}
 
 std::vector<std::string> all_environments() {
   return environment_names();
@@ -94,11 +125,11 @@ std::string EnvironmentTest::failure_report() const {
   // runs used it.
   const ::testing::TestInfo* test = ::testing::UnitTest::GetInstance()->current_test_info();
   return fmt::format(
-      "muxlab: {} failed on {} with seed {}{}; rerun with MUXLAB_SEED={}\n"
+      "muxlab: {} failed on {} with seed {}{}; rerun with MUXLAB_SEED={}:\n  {}\n"
       "trace of {} ({} records):\n{}",
       test ? fmt::format("{}.{}", test->test_suite_name(), test->name()) : "the test",
       environment_name(), seed_, seed_from_environment_ ? " (from MUXLAB_SEED)" : "", seed_,
-      environment_name(), trace_->records().size(), trace_->to_text());
+      replay_command(seed_), environment_name(), trace_->records().size(), trace_->to_text());
 }
 
 Backend& EnvironmentTest::backend() {
@@ -124,16 +155,15 @@ Scheduler& EnvironmentTest::scheduler() {
 void EnvironmentTest::check_determinism(const std::function<void()>& body) {
   body();
   if (!determinism_check_ || !env_->is_fake() || HasFailure()) return;
-  const std::string first = trace_->normalized();
+  const std::string first = trace_->to_text();
   make_fresh_environment();
   if (HasFatalFailure()) return;
   body();
-  const std::string second = trace_->normalized();
-  if (first != second) {
+  const std::string difference = first_difference(first, trace_->to_text());
+  if (!difference.empty()) {
     ADD_FAILURE() << fmt::format(
-        "not deterministic: two runs on {} with seed {} gave different normalized traces; "
-        "first difference at {}\nfirst run:\n{}second run:\n{}",
-        environment_name(), seed_, first_difference(first, second), first, second);
+        "not deterministic: two runs on {} with seed {} gave different traces; {}replay: {}",
+        environment_name(), seed_, difference, replay_command(seed_, "MUXLAB_CHECK_DETERMINISM=1"));
   }
 }
 

@@ -40,7 +40,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -829,26 +828,7 @@ std::optional<std::uint64_t> whole_number(const char* variable) {
   return value;
 }
 
-std::string test_binary() {
-  std::error_code error;
-  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
-  if (!error) return self.string();
-  const std::vector<std::string> argv = ::testing::internal::GetArgvs();
-  if (argv.empty()) return "fake_kernel_tests";
-  const std::filesystem::path absolute = std::filesystem::absolute(argv[0], error);
-  return error ? argv[0] : absolute.lexically_normal().string();
-}
-
-std::string current_test_name() {
-  const ::testing::TestInfo* test = ::testing::UnitTest::GetInstance()->current_test_info();
-  return test == nullptr ? "*" : fmt::format("{}.{}", test->test_suite_name(), test->name());
-}
-
-// The command that runs this test again with `seed` first. `extra` are more variables to set.
-std::string replay_command(std::uint64_t seed, std::string_view extra = "") {
-  return fmt::format("MUXLAB_SEED={} {}{}{} --gtest_filter={}", seed, extra,
-                     extra.empty() ? "" : " ", test_binary(), current_test_name());
-}
+using ::muxlab::testing::replay_command;
 
 std::string runs_variable() {
   const char* runs = std::getenv("MUXLAB_DETERMINISM_RUNS");

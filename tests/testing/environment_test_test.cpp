@@ -130,6 +130,10 @@ TEST_P(FixtureTest, FailureReportNamesTheSeedAndHoldsTheTrace) {
   EXPECT_THAT(report,
               HasSubstr(fmt::format("failed on {} with seed {}", environment_name(), seed())));
   EXPECT_THAT(report, HasSubstr(fmt::format("rerun with MUXLAB_SEED={}", seed())));
+  EXPECT_THAT(report, HasSubstr(fmt::format("MUXLAB_SEED={} ", seed())));
+  EXPECT_THAT(
+      report,
+      HasSubstr("--gtest_filter=On/FixtureTest.FailureReportNamesTheSeedAndHoldsTheTrace/"));
   EXPECT_THAT(report, HasSubstr(trace().to_text()));
 }
 
@@ -158,7 +162,24 @@ TEST_P(DeterminismTest, DifferentSecondRunFailsWithTheFirstDifference) {
   };
   EXPECT_NONFATAL_FAILURE(check_determinism(body), "not deterministic: two runs on");
   runs = 0;
-  EXPECT_NONFATAL_FAILURE(check_determinism(body), "(end of trace)");
+  EXPECT_NONFATAL_FAILURE(check_determinism(body), "second run: (end of trace)");
+  runs = 0;
+  EXPECT_NONFATAL_FAILURE(check_determinism(body), "MUXLAB_CHECK_DETERMINISM=1");
+}
+
+// The same calls with the same results, only a different timeout and so other times: what a
+// normalized trace leaves out, and the check still sees.
+TEST_P(DeterminismTest, DifferentTimesFail) {
+  set_determinism_check(true);
+  int runs = 0;
+  auto body = [&] {
+    ++runs;
+    std::vector<Event> events(1);
+    const Duration timeout = runs == 1 ? Duration::zero() : std::chrono::milliseconds(1);
+    ASSERT_TRUE(backend().wait(events, timeout).ok());
+    connect_once();
+  };
+  EXPECT_NONFATAL_FAILURE(check_determinism(body), "first difference at line 1");
 }
 
 TEST_P(DeterminismTest, OffMeansOneRun) {

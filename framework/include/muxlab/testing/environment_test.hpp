@@ -14,13 +14,14 @@
 // report) and the seed to rerun it with. Two environment variables steer it:
 //   MUXLAB_SEED=N                the fake kernel's seed (default 1), reported on failure;
 //   MUXLAB_CHECK_DETERMINISM=1   check_determinism(body) runs the body a second time on a fresh
-//                                fake environment and fails when the normalized traces differ.
+//                                fake environment and fails when the traces differ.
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "muxlab/environment.hpp"
@@ -50,6 +51,11 @@ SeedSetting seed_setting();
 // MUXLAB_CHECK_DETERMINISM=1 (any value but empty and "0").
 bool determinism_check_requested();
 
+// The shell command that runs the current test again with `seed`:
+// "MUXLAB_SEED=7 /path/to/tests --gtest_filter=On/EchoTest.Echoes/fake_epoll". `variables`
+// ("MUXLAB_RUNS=10") are set before the binary as well.
+std::string replay_command(std::uint64_t seed, std::string_view variables = "");
+
 class EnvironmentTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override;
@@ -70,8 +76,9 @@ class EnvironmentTest : public ::testing::TestWithParam<std::string> {
 
   // Runs `body`, which works through env(), net(), backend() and scheduler(). When the
   // determinism check is on and the environment is fake, it then runs `body` again on a fresh
-  // environment of the same name and seed, and fails the test if the two normalized traces
-  // (Trace::normalized) differ: the same test on the same seed must do the same things.
+  // environment of the same name and seed, and fails the test if the two traces differ in any
+  // record, times included: the same test on the same seed must do the same things at the same
+  // virtual moments. The failure shows the first differing record with its neighbours.
   //
   // A test opts in by wrapping its body; running every TEST_P body twice behind its back would
   // also repeat what the test set up outside the fixture (members, files, counters).
@@ -79,7 +86,8 @@ class EnvironmentTest : public ::testing::TestWithParam<std::string> {
   // The toolkit's own tests turn the check on and off without the environment variable.
   void set_determinism_check(bool on) { determinism_check_ = on; }
 
-  // What TearDown prints when the test failed: the seed to rerun with, then the trace.
+  // What TearDown prints when the test failed: the seed and the command to rerun with, then the
+  // trace.
   std::string failure_report() const;
 
  private:
