@@ -361,6 +361,7 @@ class TracedEnvironment final : public Environment {
   std::string_view mechanism() const override { return inner_->mechanism(); }
   bool is_fake() const override { return inner_->is_fake(); }
   bool under_wine() const override { return inner_->under_wine(); }
+  fake::KernelControls* fake_kernel() override { return inner_->fake_kernel(); }
   Net& net() override { return net_; }
   Clock& clock() override { return inner_->clock(); }
   Result<std::unique_ptr<Backend>> make_backend() override {

@@ -16,11 +16,10 @@ class FakeEnvironment final : public Environment {
   std::string_view name() const override { return name_; }
   std::string_view mechanism() const override { return kernel_->personality().mechanism; }
   bool is_fake() const override { return true; }
+  KernelControls* fake_kernel() override { return kernel_.get(); }
   Net& net() override { return *kernel_; }
   Clock& clock() override { return *kernel_; }
   Result<std::unique_ptr<Backend>> make_backend() override { return fake::make_backend(kernel_); }
-
-  FakeKernel& kernel() { return *kernel_; }
 
  private:
   std::string name_;
@@ -44,8 +43,7 @@ std::unique_ptr<Environment> make_environment(std::string_view name, KernelConfi
 }
 
 FakeKernel* kernel_of(Environment& env) {
-  auto* fake = dynamic_cast<FakeEnvironment*>(&env);
-  return fake == nullptr ? nullptr : &fake->kernel();
+  return dynamic_cast<FakeKernel*>(env.fake_kernel());
 }
 
 std::unique_ptr<Backend> make_backend(std::shared_ptr<FakeKernel> kernel) {

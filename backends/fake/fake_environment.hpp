@@ -20,7 +20,7 @@ std::vector<std::string> environment_names();
 // A fresh kernel seen through the named personality; nullptr when `name` is no fake environment.
 std::unique_ptr<Environment> make_environment(std::string_view name, KernelConfig config = {});
 
-// The kernel behind a fake environment, for its knobs; nullptr for a real environment.
+// The kernel behind a fake environment (also through a traced one); nullptr for a real one.
 FakeKernel* kernel_of(Environment& env);
 
 // A backend of the kernel's personality: a ready list for epoll and kqueue, a scan for the rest.

@@ -14,8 +14,8 @@
 // between kernel versions too), TIME_WAIT, urgent data, and any other OS's accept-queue rule
 // than Linux's (backlog + 1, SYN dropped when full).
 //
-// This header is the fake kernel's public face: the constants, KernelConfig, FaultPlan and the
-// knobs on FakeKernel are what a test tunes. The part marked "for the backends" is not.
+// What a test tunes (KernelConfig, FaultPlan, the controls) is declared in muxlab/fake.hpp, the
+// public face; this header is the model's, and the part marked "for the backends" is theirs.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "muxlab/clock.hpp"
+#include "muxlab/fake.hpp"
 #include "muxlab/net.hpp"
 
 #include "event_queue.hpp"
@@ -34,55 +35,17 @@
 
 namespace muxlab::fake {
 
-// SO_SNDBUF and SO_RCVBUF as Linux reports them before any setsockopt (tcp_wmem[1], tcp_rmem[1]).
-inline constexpr std::size_t kDefaultSendBufferSize = 16 * 1024;
-inline constexpr std::size_t kDefaultReceiveBufferSize = 128 * 1024;
+// The public face (muxlab/fake.hpp) has the defaults, FaultPlan, KernelConfig, CallCounts and
+// KernelControls. What follows is the model's own.
+
 // setsockopt(SO_SNDBUF or SO_RCVBUF, n) stores and reports 2n: Linux reserves half for its own
 // bookkeeping. Requests are capped at net.core.wmem_max/rmem_max, results floored at SOCK_MIN_*BUF.
 inline constexpr std::size_t kBufferSizeDoubling = 2;
 inline constexpr std::size_t kMaxBufferRequest = 212'992;
 inline constexpr std::size_t kMinSendBufferSize = 4'608;
 inline constexpr std::size_t kMinReceiveBufferSize = 2'304;
-// The soft open-file limit (RLIMIT_NOFILE) of the machines the DESIGN table was measured on.
-inline constexpr std::size_t kDefaultOpenFileLimit = 20'000;
 // POSIX select's FD_SETSIZE: fd values at or above it cannot be watched at all.
 inline constexpr std::size_t kSelectSetSize = 1024;
-// CPython's FD_SETSIZE for Winsock select, a count of sockets; configurable like Winsock's.
-inline constexpr std::size_t kDefaultWin32SelectLimit = 512;
-inline constexpr Duration kDefaultSystemCallCost = std::chrono::microseconds(1);
-// A real kernel delivers over loopback within the sending call, so by default nothing waits on the
-// wire; a test that wants a network sets a latency.
-inline constexpr Duration kDefaultLinkLatency = Duration::zero();
-
-// Seeded misbehaviour of one socket's outgoing side (FakeKernel::set_faults), or of every socket
-// that has no plan of its own (KernelConfig::faults). Chances are per opportunity, from 0 to 1.
-struct FaultPlan {
-  Duration latency_jitter{0};  // each segment is late by up to this much more (still in order)
-  double refuse_connect = 0;   // per connect() from this socket: refused though someone listens
-  double short_send = 0;       // per send(): fewer bytes accepted than there was room for
-  double spurious_wakeup = 0;  // per system call: reported readable, yet recv() gives would_block
-  // The connection breaks (both ends see connection_reset) once this socket has sent this many
-  // bytes; the bytes the peer had room for arrive before the reset.
-  std::optional<std::uint64_t> reset_after_bytes;
-};
-
-struct KernelConfig {
-  std::uint64_t seed = 1;
-  Duration system_call_cost = kDefaultSystemCallCost;
-  Duration link_latency = kDefaultLinkLatency;
-  std::size_t open_file_limit = kDefaultOpenFileLimit;  // handle values stay below it
-  std::size_t win32_select_limit = kDefaultWin32SelectLimit;
-  std::size_t send_buffer_size = kDefaultSendBufferSize;        // for new sockets
-  std::size_t receive_buffer_size = kDefaultReceiveBufferSize;  // for new sockets
-  FaultPlan faults;
-};
-
-struct CallCounts {
-  std::uint64_t calls = 0;        // socket and backend calls, each one a system call
-  std::uint64_t would_block = 0;  // calls that returned would_block: a busy poller's waste
-  std::uint64_t empty_polls = 0;  // waits with timeout 0 that found nothing ready
-  friend bool operator==(const CallCounts&, const CallCounts&) = default;
-};
 
 // Who is calling: a program's id, set by whoever switches between programs. 0 is nobody in
 // particular, where calls count when no owner was set.
@@ -107,7 +70,7 @@ class Watcher {
 struct Socket;
 class Loopback;
 
-class FakeKernel final : public Net, public Clock {
+class FakeKernel final : public Net, public Clock, public KernelControls {
  public:
   explicit FakeKernel(const Personality& personality, KernelConfig config = {});
   ~FakeKernel() override;
@@ -133,25 +96,21 @@ class FakeKernel final : public Net, public Clock {
   // --- Clock ---
   Time now() const override { return queue_.now(); }
 
+  // --- KernelControls (muxlab/fake.hpp) ---
+  KernelConfig& config() override { return config_; }
+  void reseed(std::uint64_t seed) override;
+  Status set_faults(Handle h, const FaultPlan& plan) override;
+  Status reset_at(Handle h, Time at) override;
+  Status inject_spurious_wakeup(Handle h) override;
+  const CallCounts& counts() const override { return counts_; }
+  void advance(Duration d) override { run_until(now() + d); }
+
   // --- Knobs ---
   const Personality& personality() const { return personality_; }
-  // Changes apply from the next call on: latencies to segments sent later, buffer sizes to
-  // sockets made later, limits to the next allocation or add().
-  KernelConfig& config() { return config_; }
-  void reseed(std::uint64_t seed);
-  // This socket's own fault plan, instead of config().faults.
-  Status set_faults(Handle h, const FaultPlan& plan);
-  // The connection of `h` breaks at virtual time `at` (both ends see connection_reset).
-  Status reset_at(Handle h, Time at);
-  // `h` is reported readable from now until its next recv() or accept(), which finds nothing.
-  Status inject_spurious_wakeup(Handle h);
 
   void set_owner(Owner owner) { owner_ = owner; }
-  const CallCounts& counts() const { return counts_; }
   CallCounts counts(Owner owner) const;
 
-  // Moves virtual time forward, carrying out what falls due; costs no system call.
-  void advance(Duration d) { run_until(now() + d); }
   void run_until(Time t) { queue_.run_until(t); }
   std::optional<Time> next_event_time() const { return queue_.next_time(); }
 

@@ -14,6 +14,10 @@
 
 namespace muxlab {
 
+namespace fake {
+class KernelControls;  // muxlab/fake.hpp
+}
+
 class Environment {
  public:
   virtual ~Environment() = default;
@@ -25,6 +29,9 @@ class Environment {
   // A real win32-select environment running under Wine, whose Winsock differs from Windows in
   // known ways (docs/windows.md). Scripts select it with "on wine:".
   virtual bool under_wine() const { return false; }
+
+  // The fake kernel's configuration, faults and counts (muxlab/fake.hpp); nullptr when real.
+  virtual fake::KernelControls* fake_kernel() { return nullptr; }
 
   virtual Net& net() = 0;
   virtual Clock& clock() = 0;
