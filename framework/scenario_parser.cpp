@@ -144,8 +144,8 @@ class LineParser {
 
 constexpr std::string_view kVerbs =
     "socket, listen, connect, accept, send, fill, recv, drain, shutdown, close, abort, set, "
-    "pending_error, watch, watch_many, unwatch, wait, sleep, start, run, expect, on, only, skip, "
-    "scenario";
+    "fault, pending_error, watch, watch_many, unwatch, wait, sleep, start, run, expect, on, only, "
+    "skip, scenario";
 
 bool is_name(std::string_view s) {
   if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
@@ -169,6 +169,20 @@ bool parse_error_name(std::string_view s, std::error_code& out) {
     }
   }
   return false;
+}
+
+// "25%" or "0.25": a chance from 0 to 1.
+bool parse_chance(std::string_view s, double& out) {
+  const bool percent = s.ends_with('%');
+  if (percent) s.remove_suffix(1);
+  if (s.empty() || s.size() > 16) return false;
+  double value = 0;
+  const auto [end, error] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (error != std::errc{} || end != s.data() + s.size()) return false;
+  if (percent) value /= 100;
+  if (!(value >= 0 && value <= 1)) return false;
+  out = value;
+  return true;
 }
 
 std::string known_error_names() {
@@ -202,6 +216,7 @@ std::set<Kind> allowed_results(StepKind step) {
     case StepKind::close:
     case StepKind::abort:
     case StepKind::set_buffers:
+    case StepKind::fault:
     case StepKind::pending_error:
     case StepKind::watch:
     case StepKind::unwatch:
@@ -435,6 +450,57 @@ class ScriptParser {
     return true;
   }
 
+  // fault SOCKET|all [KEY=VALUE...]: the fake kernel's seeded faults (muxlab/fake.hpp), for one
+  // socket or for every socket without a plan of its own; with no KEY=VALUE, none. Real kernels
+  // have none, so the script must say `only on fake` (or fake environments only) before.
+  bool fault(LineParser& p, const std::vector<Token>& w, Step& step) {
+    static constexpr std::string_view kUsage = "fault SOCKET|all [KEY=VALUE...]";
+    step.kind = StepKind::fault;
+    if (!need(p, w, 2, kUsage)) return false;
+    const bool only_fakes =
+        !scenario_.only_on.empty() &&
+        std::all_of(scenario_.only_on.begin(), scenario_.only_on.end(),
+                    [](const std::string& env) { return env.starts_with("fake"); });
+    if (!only_fakes)
+      return p.fail(w[0].column,
+                    "faults are the fake kernel's: say `only on fake` (or only fake "
+                    "environments) before the first fault");
+    if (w[1].text == "all")
+      step.name = "all";
+    else if (!socket_name(p, w[1], step.name))
+      return false;
+    for (std::size_t i = 2; i < w.size(); ++i) {
+      const std::string& kv = w[i].text;
+      const auto eq = kv.find('=');
+      const std::string key = kv.substr(0, std::min(eq, kv.size()));
+      const std::string value = eq == std::string::npos ? "" : kv.substr(eq + 1);
+      fake::FaultPlan& plan = step.faults;
+      double* chance = key == "short_send"        ? &plan.short_send
+                       : key == "spurious_wakeup" ? &plan.spurious_wakeup
+                       : key == "refuse_connect"  ? &plan.refuse_connect
+                                                  : nullptr;
+      std::size_t bytes = 0;
+      Duration jitter{};
+      if (chance != nullptr) {
+        if (!parse_chance(value, *chance))
+          return p.fail(w[i].column, fmt::format("{} takes a chance: 25% or 0.25", key));
+      } else if (key == "reset_after") {
+        if (!parse_bytes(value, bytes))
+          return p.fail(w[i].column, "reset_after takes a size: 4096, 4KiB, 1MiB");
+        plan.reset_after_bytes = bytes;
+      } else if (key == "jitter") {
+        if (!parse_duration(value, jitter))
+          return p.fail(w[i].column, "jitter takes a duration: 2ms");
+        plan.latency_jitter = jitter;
+      } else {
+        return p.fail(w[i].column,
+                      "expected short_send=, spurious_wakeup=, refuse_connect= (chances), "
+                      "reset_after=SIZE or jitter=DURATION");
+      }
+    }
+    return true;
+  }
+
   bool socket_name(LineParser& p, const Token& t, std::string& out) {
     if (!sockets_.count(t.text))
       return p.fail(t.column, fmt::format("no socket named '{}' (make it with socket, listen or "
@@ -556,6 +622,7 @@ class ScriptParser {
       }
       return true;
     }
+    if (verb == "fault") return fault(p, w, step);
     if (verb == "watch") {
       step.kind = StepKind::watch;
       if (!need(p, w, 3, "watch SOCKET read|write|read|write [edge] [oneshot]") ||

@@ -216,6 +216,17 @@ class ScriptRunner {
           r = net().set_receive_buffer(socket(step.name), *step.receive_buffer);
         return judge_status(want, r);
       }
+      case StepKind::fault: {
+        // The parser admits faults only in scripts limited to fake environments.
+        fake::KernelControls* kernel = env_->fake_kernel();
+        if (kernel == nullptr)
+          return std::pair{"a fake kernel", fmt::format("{} injects no faults", env_->name())};
+        if (step.name == "all") {
+          kernel->config().faults = step.faults;
+          return {};
+        }
+        return judge_status(want, kernel->set_faults(socket(step.name), step.faults));
+      }
       case StepKind::pending_error: {
         Result<std::error_code> r = net().pending_error(socket(step.name));
         if (!r) return judge_status(want, as_status(r));

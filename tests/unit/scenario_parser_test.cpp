@@ -104,9 +104,31 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BadScript{"sned c \"x\"",
                   "t.scenario:1:1: error: unknown step 'sned' (steps: socket, listen, connect, "
-                  "accept, send, fill, recv, drain, shutdown, close, abort, set, pending_error, "
-                  "watch, watch_many, unwatch, wait, sleep, start, run, expect, on, only, skip, "
-                  "scenario)"},
+                  "accept, send, fill, recv, drain, shutdown, close, abort, set, fault, "
+                  "pending_error, watch, watch_many, unwatch, wait, sleep, start, run, expect, on, "
+                  "only, skip, scenario)"},
+        BadScript{"socket c\nfault c short_send=50%",
+                  "t.scenario:2:1: error: faults are the fake kernel's: say `only on fake` (or "
+                  "only fake environments) before the first fault"},
+        BadScript{"only on fake, epoll\nfault all short_send=50%",
+                  "t.scenario:2:1: error: faults are the fake kernel's: say `only on fake` (or "
+                  "only fake environments) before the first fault"},
+        BadScript{"only on fake\nsocket c\nfault c short_send=150%",
+                  "t.scenario:3:9: error: short_send takes a chance: 25% or 0.25"},
+        BadScript{"only on fake:epoll\nfault all spurious_wakeup=often",
+                  "t.scenario:2:11: error: spurious_wakeup takes a chance: 25% or 0.25"},
+        BadScript{"only on fake\nfault all reset_after=lots",
+                  "t.scenario:2:11: error: reset_after takes a size: 4096, 4KiB, 1MiB"},
+        BadScript{"only on fake\nfault all jitter=soon",
+                  "t.scenario:2:11: error: jitter takes a duration: 2ms"},
+        BadScript{"only on fake\nfault all latency=2ms",
+                  "t.scenario:2:11: error: expected short_send=, spurious_wakeup=, refuse_connect= "
+                  "(chances), reset_after=SIZE or jitter=DURATION"},
+        BadScript{"only on fake\nfault q short_send=1",
+                  "t.scenario:2:7: error: no socket named 'q' (make it with socket, listen or "
+                  "accept first)"},
+        BadScript{"only on fake\nfault",
+                  "t.scenario:2:7: error: missing arguments: fault SOCKET|all [KEY=VALUE...]"},
         BadScript{"socket c\nrecv q",
                   "t.scenario:2:6: error: no socket named 'q' (make it with socket, listen or "
                   "accept first)"},

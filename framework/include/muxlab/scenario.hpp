@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "muxlab/environment.hpp"
+#include "muxlab/fake.hpp"
 #include "muxlab/readiness.hpp"
 #include "muxlab/trace.hpp"
 
@@ -78,6 +79,7 @@ enum class StepKind : std::uint8_t {
   close,
   abort,
   set_buffers,
+  fault,
   pending_error,
   watch,
   watch_many,
@@ -112,8 +114,9 @@ struct Step {
   Interest interest = Interest::none;
   Trigger trigger = Trigger::level;
   std::optional<std::size_t> send_buffer, receive_buffer;
-  Duration duration{};   // sleep; wait/run_until: "within"; expect_elapsed/time: the value
-  Duration tolerance{};  // expect_elapsed / expect_time: "±1ms"
+  fake::FaultPlan faults;  // fault: the socket's plan, or the kernel-wide one (name "all")
+  Duration duration{};     // sleep; wait/run_until: "within"; expect_elapsed/time: the value
+  Duration tolerance{};    // expect_elapsed / expect_time: "±1ms"
   Comparison comparison = Comparison::eq;
   std::uint64_t number = 0;       // expect_calls / ratio / open handles
   bool would_block_only = false;  // expect NAME would_block ...: count only would_block calls
