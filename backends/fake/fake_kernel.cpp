@@ -50,8 +50,9 @@ FakeKernel::~FakeKernel() = default;
 void FakeKernel::begin_call() {
   queue_.run_until(now() + config_.system_call_cost);
   ++counts_.calls;
-  ++owner_counts_[owner_].calls;
-  inject_spurious_wakeups();
+  ++owner_counts_now_->calls;
+  // Checked here, not in the call, because nearly every call has no such plan to draw for.
+  if (spurious_wakeups_planned_ || config_.faults.spurious_wakeup > 0) inject_spurious_wakeups();
 }
 
 template <class Call>
@@ -62,7 +63,7 @@ auto FakeKernel::system_call(Call call) -> decltype(call()) {
 
 void FakeKernel::count_would_block() {
   ++counts_.would_block;
-  ++owner_counts_[owner_].would_block;
+  ++owner_counts_now_->would_block;
 }
 
 CallCounts FakeKernel::counts(Owner owner) const {
@@ -296,7 +297,7 @@ void FakeKernel::close_handle(Handle h, Socket& s, bool abortive) {
   handles_.release(h);
   s.handle = invalid_handle;
   s.spurious_readable = false;
-  for (Watcher* w : std::exchange(s.watchers, {}))
+  for (Watcher* w : s.watchers.take_all())
     w->on_closed();
   loopback_->close(s, abortive);  // may forget s
 }
@@ -382,7 +383,7 @@ void FakeKernel::reseed(std::uint64_t seed) {
 Status FakeKernel::set_faults(Handle h, const FaultPlan& plan) {
   Socket* s = open_socket_at(h);
   if (s == nullptr) return not_open("set_faults", h);
-  s->faults = plan;
+  s->faults = std::make_unique<FaultPlan>(plan);
   if (plan.spurious_wakeup > 0) spurious_wakeups_planned_ = true;
   return {};
 }
@@ -406,8 +407,8 @@ Status FakeKernel::inject_spurious_wakeup(Handle h) {
 
 // Each call gives every socket whose plan asks for spurious wake-ups one draw, in socket order, so
 // the same calls give the same wake-ups. Only a socket that is not readable anyway can get one.
+// begin_call() calls it only when some plan asks for spurious wake-ups.
 void FakeKernel::inject_spurious_wakeups() {
-  if (!spurious_wakeups_planned_ && config_.faults.spurious_wakeup <= 0) return;
   loopback_->for_each_socket([&](Socket& s) {
     const double chance = loopback_->faults_of(s).spurious_wakeup;
     if (chance <= 0 || s.handle == invalid_handle || s.spurious_readable) return;
@@ -424,15 +425,22 @@ void FakeKernel::inject_spurious_wakeups() {
 std::optional<SocketFacts> FakeKernel::facts(SocketId id) {
   Socket* s = loopback_->find(id);
   if (s == nullptr) return std::nullopt;
-  return s->facts();
+  // Built in place in the optional, not built and then copied: the copy reads back with wide loads
+  // the single bytes just stored, which stalls the CPU (a failed store-to-load forwarding), and
+  // that made facts() the most expensive step of a wait.
+  struct FactsOf {
+    Socket& socket;
+    operator SocketFacts() const { return socket.facts(); }  // NOLINT: converts on purpose
+  };
+  return std::optional<SocketFacts>(std::in_place, FactsOf{*s});
 }
 
 void FakeKernel::watch(SocketId id, Watcher* watcher) {
-  if (Socket* s = loopback_->find(id)) s->watchers.push_back(watcher);
+  if (Socket* s = loopback_->find(id)) s->watchers.add(watcher);
 }
 
 void FakeKernel::unwatch(SocketId id, Watcher* watcher) {
-  if (Socket* s = loopback_->find(id)) std::erase(s->watchers, watcher);
+  if (Socket* s = loopback_->find(id)) s->watchers.remove(watcher);
 }
 
 }  // namespace muxlab::fake

@@ -108,7 +108,10 @@ class FakeKernel final : public Net, public Clock, public KernelControls {
   // --- Knobs ---
   const Personality& personality() const { return personality_; }
 
-  void set_owner(Owner owner) { owner_ = owner; }
+  void set_owner(Owner owner) {
+    owner_ = owner;
+    owner_counts_now_ = &owner_counts_[owner];
+  }
   CallCounts counts(Owner owner) const;
 
   void run_until(Time t) { queue_.run_until(t); }
@@ -152,6 +155,8 @@ class FakeKernel final : public Net, public Clock, public KernelControls {
   Owner owner_ = 0;
   CallCounts counts_;
   std::map<Owner, CallCounts> owner_counts_;
+  // owner_'s entry, so that counting a call needs no search (map entries never move).
+  CallCounts* owner_counts_now_ = &owner_counts_[owner_];
   bool spurious_wakeups_planned_ = false;  // some plan asks for them: only then draw per call
 };
 
@@ -170,7 +175,7 @@ Result<std::size_t> FakeKernel::wait_for(Duration timeout, Collect collect) {
     if (!found.ok() || *found > 0) return found;
     if (timeout <= Duration::zero()) {
       ++counts_.empty_polls;
-      ++owner_counts_[owner_].empty_polls;
+      ++owner_counts_now_->empty_polls;
       return found;
     }
     const std::optional<Time> next = queue_.next_time();

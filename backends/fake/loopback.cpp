@@ -21,17 +21,10 @@ Loopback::Loopback(EventQueue& queue, SeededRandom& random, const KernelConfig& 
 
 Socket& Loopback::create() {
   auto s = std::make_unique<Socket>();
-  s->id = next_id_++;
+  s->id = sockets_.size();
   s->send_buffer_size = config_.send_buffer_size;
   s->receive_buffer_size = config_.receive_buffer_size;
-  Socket& created = *s;
-  sockets_.emplace(created.id, std::move(s));
-  return created;
-}
-
-Socket* Loopback::find(SocketId id) {
-  const auto it = sockets_.find(id);
-  return it == sockets_.end() ? nullptr : it->second.get();
+  return *sockets_.emplace_back(std::move(s));
 }
 
 // --- Listening and connecting ----------------------------------------------------------------
@@ -193,11 +186,11 @@ void Loopback::transmit(Socket& s) {
   const std::size_t window = peer->receive_window();
   const std::size_t room = window > s.in_flight ? window - s.in_flight : 0;
   if (const std::size_t n = std::min(unsent, room); n > 0) {
-    auto bytes = s.unacknowledged.copy(s.in_flight, n);
+    // The segment's bytes stay at the front of s.unacknowledged until they arrive: segments of one
+    // direction arrive in order, and each takes its bytes from there when it does.
     s.in_flight += n;
-    queue_.schedule(arrival_time(s), [this, from = s.id, to = peer->id, bytes = std::move(bytes)] {
-      data_arrives(from, to, bytes);
-    });
+    queue_.schedule(arrival_time(s),
+                    [this, from = s.id, to = peer->id, n] { data_arrives(from, to, n); });
   }
   if (s.write_shut && !s.fin_sent && s.in_flight == s.unacknowledged.size()) {
     s.fin_sent = true;
@@ -209,22 +202,45 @@ void Loopback::window_opened(Socket& receiver) {
   if (Socket* peer = find(receiver.peer)) transmit(*peer);
 }
 
-void Loopback::data_arrives(SocketId from_id, SocketId to_id, const std::vector<std::byte>& bytes) {
+void Loopback::data_arrives(SocketId from_id, SocketId to_id, std::size_t count) {
   Socket* to = find(to_id);
-  if (to == nullptr || to->state != TcpState::established) return;  // a reset is on its way back
+  // Where the segment's bytes are: stranded if the sender was reset since, else at the front of
+  // the sender's unacknowledged bytes (see transmit()).
+  const auto stranded = stranded_.find({from_id, to_id});
+  if (to == nullptr) {
+    if (stranded != stranded_.end()) stranded_.erase(stranded);  // none of them can arrive now
+    return;
+  }
+  // Taken from the stranded bytes whether or not they are delivered, so the next segment's
+  // bytes are at the front.
+  auto drop_stranded = [&] {
+    if (stranded == stranded_.end()) return;
+    stranded->second.discard(count);
+    if (stranded->second.empty()) stranded_.erase(stranded);
+  };
+  if (to->state != TcpState::established) {  // a reset is on its way back
+    drop_stranded();
+    return;
+  }
   if (closed_by_owner(*to)) {
     // Nobody will read this: Linux answers with a reset and forgets the socket.
+    drop_stranded();
     send_reset(*to);
     to->state = TcpState::closed;
     reclaim_if_done(to_id);
     return;
   }
-  to->received.append(bytes);
-  to->wake(Wakeup::readable);
   Socket* from = find(from_id);
-  if (from == nullptr || from->in_flight < bytes.size()) return;  // reset meanwhile
-  from->unacknowledged.discard(bytes.size());
-  from->in_flight -= bytes.size();
+  if (stranded != stranded_.end()) {
+    to->received.append(stranded->second.front(count));
+    drop_stranded();
+  } else if (from != nullptr && from->in_flight >= count) {
+    to->received.append(from->unacknowledged.front(count));
+  }
+  to->wake(Wakeup::readable);
+  if (from == nullptr || from->in_flight < count) return;  // reset meanwhile
+  from->unacknowledged.discard(count);
+  from->in_flight -= count;
   if (from->nospace && from->has_send_space()) {
     from->nospace = false;
     from->wake(Wakeup::writable);
@@ -243,9 +259,15 @@ void Loopback::fin_arrives(SocketId to_id) {
 void Loopback::send_reset(Socket& s) {
   if (Socket* peer = find(s.peer))
     queue_.schedule(arrival_time(s), [this, to = peer->id] { reset_arrives(to); });
+  strand_in_flight(s);
   s.peer = kNoSocket;
   s.unacknowledged.clear();
   s.in_flight = 0;
+}
+
+void Loopback::strand_in_flight(Socket& s) {
+  if (s.in_flight == 0 || s.peer == kNoSocket) return;
+  stranded_[{s.id, s.peer}].append(s.unacknowledged.front(s.in_flight));
 }
 
 void Loopback::reset_arrives(SocketId to_id) {
@@ -267,6 +289,7 @@ void Loopback::become_reset(Socket& s, std::error_code why) {
   s.error = why;
   s.reset = true;
   s.read_shut = s.write_shut = true;
+  strand_in_flight(s);
   s.unacknowledged.clear();
   s.in_flight = 0;
   s.peer = kNoSocket;
@@ -333,8 +356,8 @@ void Loopback::reclaim_if_done(SocketId id) {
   if (s == nullptr || !closed_by_owner(*s)) return;
   Socket* peer = find(s->peer);
   if (peer != nullptr && !closed_by_owner(*peer)) return;
-  if (peer != nullptr) sockets_.erase(peer->id);
-  sockets_.erase(id);
+  if (peer != nullptr) sockets_[peer->id].reset();
+  sockets_[id].reset();
 }
 
 }  // namespace muxlab::fake

@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "event_queue.hpp"
 #include "seeded_random.hpp"
@@ -36,14 +38,15 @@ class Loopback {
 
   // A new unconnected socket with the configured buffer sizes.
   Socket& create();
-  Socket* find(SocketId id);
+  Socket* find(SocketId id) { return id < sockets_.size() ? sockets_[id].get() : nullptr; }
   const FaultPlan& faults_of(const Socket& s) const {
     return s.faults ? *s.faults : config_.faults;
   }
+  // In order of SocketId, so that what a visit draws from the seed is the same every run.
   template <class Visit>
   void for_each_socket(Visit visit) {
-    for (auto& [id, s] : sockets_)
-      visit(*s);
+    for (const std::unique_ptr<Socket>& s : sockets_)
+      if (s) visit(*s);
   }
 
   // Binds and listens; address_in_use when another listener has the port.
@@ -72,21 +75,28 @@ class Loopback {
   void syn_dropped(Socket& client);
   void syn_reset(Socket& client);
   void connect_fails(Socket& client, std::error_code why);
-  void data_arrives(SocketId from_id, SocketId to_id, const std::vector<std::byte>& bytes);
+  void data_arrives(SocketId from_id, SocketId to_id, std::size_t count);
   void fin_arrives(SocketId to_id);
   void send_reset(Socket& s);
   void reset_arrives(SocketId to_id);
   void become_reset(Socket& s, std::error_code why);
   void reclaim_if_done(SocketId id);
+  // s is reset: the bytes it has on the wire leave its buffer but must still arrive.
+  void strand_in_flight(Socket& s);
 
   EventQueue& queue_;
   SeededRandom& random_;
   const KernelConfig& config_;
   const Personality& personality_;
-  std::map<SocketId, std::unique_ptr<Socket>> sockets_;
-  SocketId next_id_ = 1;
+  // By SocketId. Ids are never reused, so this keeps a slot (8 bytes) for every socket ever made,
+  // the price of finding a socket without a search on every call and every event.
+  std::vector<std::unique_ptr<Socket>> sockets_ =
+      std::vector<std::unique_ptr<Socket>>(kNoSocket + 1);
   std::map<std::uint16_t, SocketId> listeners_;  // by port
   std::uint16_t next_ephemeral_port_ = kFirstEphemeralPort;
+  // Bytes that were on the wire when their sender was reset, by (sender, receiver): they still
+  // arrive, ahead of the RST, though the sender's buffer no longer holds them.
+  std::map<std::pair<SocketId, SocketId>, StreamBuffer> stranded_;
 };
 
 }  // namespace muxlab::fake

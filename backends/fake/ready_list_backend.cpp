@@ -11,8 +11,6 @@
 //
 // A registration belongs to the socket, not the number: when the handle is closed it goes away
 // silently (epoll) or is removed (kqueue), as the table says.
-#include <list>
-#include <map>
 #include <optional>
 #include <vector>
 
@@ -29,8 +27,8 @@ class ReadyListBackend final : public Backend {
       : kernel_(std::move(kernel)), personality_(kernel_->personality()) {}
 
   ~ReadyListBackend() override {
-    for (auto& [handle, r] : registrations_)
-      kernel_->unwatch(r->socket, r.get());
+    for (const std::unique_ptr<Registration>& r : registrations_)
+      if (r) kernel_->unwatch(r->socket, r.get());
   }
 
   const Capabilities& capabilities() const override { return personality_.capabilities; }
@@ -51,7 +49,7 @@ class ReadyListBackend final : public Backend {
     if (personality_.closed_while_registered == ClosedWhileRegistered::dropped &&
         kernel_->socket_of(h) == kNoSocket)
       return refusal(Errc::bad_handle, "remove", h, "is not an open socket");
-    if (!registrations_.contains(h))
+    if (registration_of(h) == nullptr)
       return refusal(Errc::not_registered, "remove", h, "is not registered");
     forget(h);
     return {};
@@ -72,7 +70,11 @@ class ReadyListBackend final : public Backend {
     std::uint64_t token = 0;
     Trigger trigger = Trigger::level;
     bool armed = true;
-    std::optional<std::list<Registration*>::iterator> queued;  // its place on the ready list
+    // Its place on the ready list, which is threaded through the registrations themselves so
+    // that putting one on the list, as every level-triggered report does, allocates nothing.
+    bool queued = false;
+    Registration* previous = nullptr;
+    Registration* next = nullptr;
 
     void on_wakeup(Wakeup why) override { backend->woken(*this, why); }
     void on_closed() override { backend->forget(handle); }
@@ -85,7 +87,7 @@ class ReadyListBackend final : public Backend {
   Status add_registration(Handle h, Interest interest, std::uint64_t token, Trigger trigger) {
     const SocketId socket = kernel_->socket_of(h);
     if (socket == kNoSocket) return refusal(Errc::bad_handle, "add", h, "is not an open socket");
-    if (registrations_.contains(h))
+    if (registration_of(h) != nullptr)
       return refusal(Errc::already_registered, "add", h, "is registered already");
     auto r = std::make_unique<Registration>();
     r->backend = this;
@@ -96,7 +98,9 @@ class ReadyListBackend final : public Backend {
     r->trigger = trigger;
     kernel_->watch(socket, r.get());
     Registration& added = *r;
-    registrations_.emplace(h, std::move(r));
+    const auto number = static_cast<std::size_t>(h);  // an open socket's handle is a number
+    if (number >= registrations_.size()) registrations_.resize(number + 1);
+    registrations_[number] = std::move(r);
     // A new registration is checked once, as ep_insert() does, so what is ready now is reported.
     if (ready_now(added) != Readiness::none) enqueue(added);
     return {};
@@ -105,10 +109,9 @@ class ReadyListBackend final : public Backend {
   Status modify_registration(Handle h, Interest interest, std::uint64_t token, Trigger trigger) {
     if (kernel_->socket_of(h) == kNoSocket)
       return refusal(Errc::bad_handle, "modify", h, "is not an open socket");
-    const auto it = registrations_.find(h);
-    if (it == registrations_.end())
-      return refusal(Errc::not_registered, "modify", h, "is not registered");
-    Registration& r = *it->second;
+    Registration* const found = registration_of(h);
+    if (found == nullptr) return refusal(Errc::not_registered, "modify", h, "is not registered");
+    Registration& r = *found;
     r.interest = interest;
     r.token = token;
     r.trigger = trigger;
@@ -133,26 +136,42 @@ class ReadyListBackend final : public Backend {
     if (concerns) enqueue(r);
   }
 
+  Registration* registration_of(Handle h) const {
+    const auto number = static_cast<std::uint64_t>(h);  // a negative h is huge: never found
+    return number < registrations_.size() ? registrations_[number].get() : nullptr;
+  }
+
+  // Onto the end of the ready list, unless it is on it already.
   void enqueue(Registration& r) {
-    if (!r.queued) r.queued = ready_.insert(ready_.end(), &r);
+    if (r.queued) return;
+    r.queued = true;
+    r.previous = ready_last_;
+    r.next = nullptr;
+    (ready_last_ ? ready_last_->next : ready_first_) = &r;
+    ready_last_ = &r;
+  }
+
+  void unlink(Registration& r) {
+    (r.previous ? r.previous->next : ready_first_) = r.next;
+    (r.next ? r.next->previous : ready_last_) = r.previous;
+    r.previous = r.next = nullptr;
+    r.queued = false;
   }
 
   void forget(Handle h) {
-    const auto it = registrations_.find(h);
-    if (it == registrations_.end()) return;
-    Registration& r = *it->second;
-    kernel_->unwatch(r.socket, &r);
-    if (r.queued) ready_.erase(*r.queued);
-    registrations_.erase(it);
+    Registration* const r = registration_of(h);
+    if (r == nullptr) return;
+    kernel_->unwatch(r->socket, r);
+    if (r->queued) unlink(*r);
+    registrations_[static_cast<std::size_t>(h)].reset();
   }
 
   Result<std::size_t> collect(std::span<Event> out) {
     std::size_t n = 0;
-    std::vector<Registration*> still_level;  // back on the list once this wait is done
-    while (n < out.size() && !ready_.empty()) {
-      Registration& r = *ready_.front();
-      ready_.pop_front();
-      r.queued.reset();
+    still_level_.clear();
+    while (n < out.size() && ready_first_ != nullptr) {
+      Registration& r = *ready_first_;
+      unlink(r);
       const Readiness readiness = ready_now(r);
       if (readiness == Readiness::none) continue;
       out[n++] = Event{r.handle, readiness, r.token};
@@ -160,17 +179,20 @@ class ReadyListBackend final : public Backend {
       if (has(r.trigger, Trigger::oneshot))
         r.armed = false;
       else if (!has(r.trigger, Trigger::edge))
-        still_level.push_back(&r);
+        still_level_.push_back(&r);
     }
-    for (Registration* r : still_level)
+    for (Registration* r : still_level_)
       enqueue(*r);
     return n;
   }
 
   std::shared_ptr<FakeKernel> kernel_;
   const Personality& personality_;
-  std::map<Handle, std::unique_ptr<Registration>> registrations_;
-  std::list<Registration*> ready_;
+  // By handle number: handle numbers are small and dense (the lowest free one is taken).
+  std::vector<std::unique_ptr<Registration>> registrations_;
+  Registration* ready_first_ = nullptr;  // the ready list, oldest first
+  Registration* ready_last_ = nullptr;
+  std::vector<Registration*> still_level_;  // collect()'s: back on the list once a wait is done
 };
 
 }  // namespace

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <optional>
 #include <system_error>
 #include <vector>
@@ -14,7 +14,9 @@
 #include "muxlab/net.hpp"
 
 #include "fake_kernel.hpp"
+#include "fifo.hpp"
 #include "stream_buffer.hpp"
+#include "watcher_list.hpp"
 
 namespace muxlab::fake {
 
@@ -33,6 +35,8 @@ inline constexpr std::size_t kPayloadShareDenominator = 4;
 inline constexpr std::size_t kAdvertisedWindowDivisor = 2;
 
 struct Socket {
+  // What every call, wake-up and readiness check reads comes first, so that a connection nobody
+  // touched for a while costs few cache misses when it is touched again.
   SocketId id = kNoSocket;
   Handle handle = invalid_handle;  // invalid once closed: an orphan still finishing its work
   TcpState state = TcpState::closed;
@@ -47,19 +51,11 @@ struct Socket {
   bool nospace = false;            // SOCK_NOSPACE: a writer found no room; wake it when there is
   bool spurious_readable = false;  // a fault: reported readable until the next recv() or accept()
   std::error_code error;           // SO_ERROR
-  Endpoint local{0, 0};
   SocketId peer = kNoSocket;
-
   // A listener's accept queue, and the listener whose queue holds this not-yet-accepted socket.
-  std::size_t accept_capacity = 0;
-  std::deque<SocketId> accept_queue;
+  Fifo<SocketId> accept_queue;
   SocketId queued_in = kNoSocket;
-
-  // The connect attempt under way. `attempt` tells a live attempt's events from abandoned ones.
-  Endpoint connect_to;
-  std::uint64_t attempt = 0;
-  int syn_retransmissions = 0;  // sent again because the accept queue was full
-  int syn_resets = 0;           // answered with a reset (Windows tries again)
+  std::size_t accept_capacity = 0;
 
   std::size_t send_buffer_size = 0;     // SO_SNDBUF as getsockopt reports it
   std::size_t receive_buffer_size = 0;  // SO_RCVBUF as getsockopt reports it
@@ -68,8 +64,15 @@ struct Socket {
   StreamBuffer received;                // arrived, not yet taken by recv()
   Time last_arrival{0};                 // of this socket's latest outgoing segment
   std::uint64_t bytes_sent = 0;
-  std::optional<FaultPlan> faults;  // none: the kernel's default plan applies
-  std::vector<Watcher*> watchers;
+  std::unique_ptr<FaultPlan> faults;  // none: the kernel's default plan applies
+  WatcherList watchers;
+
+  Endpoint local{0, 0};
+  // The connect attempt under way. `attempt` tells a live attempt's events from abandoned ones.
+  Endpoint connect_to;
+  std::uint64_t attempt = 0;
+  int syn_retransmissions = 0;  // sent again because the accept queue was full
+  int syn_resets = 0;           // answered with a reset (Windows tries again)
 
   std::size_t send_capacity() const {
     return send_buffer_size * kPayloadShareNumerator / kPayloadShareDenominator;
@@ -111,10 +114,15 @@ struct Socket {
   }
 
   void wake(Wakeup why) {
+    // The usual case, one registration, needs no copy to walk: a watcher added meanwhile would
+    // not be in the copy either.
+    if (watchers.size() == 1) {
+      watchers.front()->on_wakeup(why);
+      return;
+    }
     // A watcher may go away while hearing of it (a one-shot that is removed): walk a copy.
-    const std::vector<Watcher*> listening = watchers;
-    for (Watcher* w : listening) {
-      if (std::find(watchers.begin(), watchers.end(), w) != watchers.end()) w->on_wakeup(why);
+    for (Watcher* w : watchers.copy()) {
+      if (watchers.contains(w)) w->on_wakeup(why);
     }
   }
 };

@@ -25,6 +25,11 @@ class StreamBuffer {
     return {first, first + static_cast<std::ptrdiff_t>(count)};
   }
 
+  // The first `count` bytes (clipped to what is there), valid until the buffer next changes.
+  std::span<const std::byte> front(std::size_t count) const {
+    return std::span<const std::byte>(bytes_).subspan(head_, std::min(count, size()));
+  }
+
   // Moves up to into.size() bytes from the front into `into`; returns how many.
   std::size_t take(std::span<std::byte> into) {
     const std::size_t n = std::min(into.size(), size());
