@@ -56,11 +56,9 @@
 
 #include "muxlab/backend.hpp"
 #include "muxlab/environment.hpp"
+#include "muxlab/fake.hpp"
 #include "muxlab/net.hpp"
 #include "muxlab/trace.hpp"
-
-#include "fake_environment.hpp"
-#include "fake_kernel.hpp"
 
 // ---------------------------------------------------------------------------------------------
 // Counting allocations: every operator new and delete of this program adds or subtracts the
@@ -188,15 +186,11 @@ constexpr std::size_t kFakeOpenFileLimit = 250'000;
 // count limit (configurable there, as FD_SETSIZE is in Winsock) raised to match. POSIX select's
 // FD_SETSIZE is no knob on Linux, so fake:select keeps it.
 std::unique_ptr<Environment> make_any_environment(std::string_view name, bool traced = false) {
-  std::unique_ptr<Environment> environment;
-  if (name.starts_with(muxlab::fake::kEnvironmentPrefix)) {
-    muxlab::fake::KernelConfig config;
-    config.open_file_limit = kFakeOpenFileLimit;
-    config.win32_select_limit = kFakeOpenFileLimit;
-    environment = muxlab::fake::make_environment(name, config);
-    if (!environment) throw Failure(fmt::format("no fake environment {}", name));
-  } else {
-    environment = check(muxlab::make_environment(name), "make_environment");
+  std::unique_ptr<Environment> environment =
+      check(muxlab::make_environment(name), "make_environment");
+  if (muxlab::fake::KernelControls* kernel = environment->fake_kernel()) {
+    kernel->config().open_file_limit = kFakeOpenFileLimit;
+    kernel->config().win32_select_limit = kFakeOpenFileLimit;
   }
   if (traced)
     environment =
@@ -673,7 +667,7 @@ void register_idle(const Options& options) {
           name.c_str(),
           [environment, idle, &record, name](benchmark::State& state) {
             guarded(state, record, [&] {
-              const bool real = !environment.starts_with(muxlab::fake::kEnvironmentPrefix);
+              const bool real = !environment.starts_with("fake:");
               // Two sockets per connection, and some room for the process's own descriptors.
               if (real && 2 * (kReadyHandles + idle) + 64 > open_file_limit()) {
                 record.not_run = fmt::format("skipped: open-file limit {}", open_file_limit());

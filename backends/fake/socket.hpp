@@ -107,7 +107,7 @@ struct Socket {
     f.connect_failed = connect_failed;
     if (f.listening && spurious_readable) f.acceptable = true;
     f.bytes_to_read = received.size();
-    f.accept_queue_length = accept_queue.size();
+    f.accept_queue_length = f.listening ? accept_queue.size() : 0;  // another cache line
     f.send_room = state == TcpState::established && !write_shut ? send_room() : 0;
     if (!f.has_space && state == TcpState::established) nospace = true;
     return f;
