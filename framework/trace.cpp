@@ -1,5 +1,6 @@
 #include "muxlab/trace.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include <fmt/format.h>
@@ -119,6 +120,35 @@ std::string Trace::to_chrome_json() const {
         json_escape(r.result));
   }
   out += "\n]}\n";
+  return out;
+}
+
+namespace {
+// Every field of a record, nothing rounded: what first_difference shows.
+std::string exact_line(const TraceRecord& r) {
+  return fmt::format("{} ns +{} ns {} {} h{} {} -> {} [{}]", r.time.count(), r.duration.count(),
+                     r.program, r.call, r.handle, r.arguments, r.result, r.result_class);
+}
+}  // namespace
+
+std::string first_difference(const Trace& first, const Trace& second, std::string_view first_name,
+                             std::string_view second_name) {
+  constexpr std::size_t kContext = 3;
+  const std::vector<TraceRecord>& a = first.records();
+  const std::vector<TraceRecord>& b = second.records();
+  std::size_t i = 0;
+  while (i < a.size() && i < b.size() && a[i] == b[i])
+    ++i;
+  if (i == a.size() && i == b.size()) return "";
+  const std::size_t width = std::max(first_name.size(), second_name.size()) + 1;
+  std::string out =
+      fmt::format("first difference at record {} of {} and {}:\n", i + 1, a.size(), b.size());
+  for (std::size_t k = i > kContext ? i - kContext : 0; k < i; ++k)
+    out += fmt::format("  {:<{}} {}\n", "both:", width, exact_line(a[k]));
+  out += fmt::format("  {:<{}} {}\n", fmt::format("{}:", first_name), width,
+                     i < a.size() ? exact_line(a[i]) : "(end of trace)");
+  out += fmt::format("  {:<{}} {}\n", fmt::format("{}:", second_name), width,
+                     i < b.size() ? exact_line(b[i]) : "(end of trace)");
   return out;
 }
 

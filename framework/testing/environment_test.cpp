@@ -6,7 +6,6 @@
 #include <cctype>
 #include <filesystem>
 #include <iostream>
-#include <sstream>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -25,32 +24,6 @@ std::vector<std::string> environments_where(bool fake) {
   for (std::string& name : environment_names())
     if (is_fake_name(name) == fake) chosen.push_back(std::move(name));
   return chosen;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    lines.push_back(std::move(line));
-  return lines;
-}
-
-// Where two traces first differ: the line's number (from 1), both versions, and the lines the
-// runs agreed on just before it. Empty when they are equal.
-std::string first_difference(const std::string& first, const std::string& second) {
-  constexpr std::size_t kContext = 3;
-  const std::vector<std::string> a = lines_of(first), b = lines_of(second);
-  std::size_t i = 0;
-  while (i < a.size() && i < b.size() && a[i] == b[i])
-    ++i;
-  if (i == a.size() && i == b.size()) return "";
-  std::string out =
-      fmt::format("first difference at line {} of {} and {}:\n", i + 1, a.size(), b.size());
-  for (std::size_t k = i > kContext ? i - kContext : 0; k < i; ++k)
-    out += fmt::format("  both runs:  {}\n", a[k]);
-  out += fmt::format("  first run:  {}\n", i < a.size() ? a[i] : "(end of trace)");
-  out += fmt::format("  second run: {}\n", i < b.size() ? b[i] : "(end of trace)");
-  return out;
 }
 
 std::string test_binary() {
@@ -155,11 +128,11 @@ Scheduler& EnvironmentTest::scheduler() {
 void EnvironmentTest::check_determinism(const std::function<void()>& body) {
   body();
   if (!determinism_check_ || !env_->is_fake() || HasFailure()) return;
-  const std::string first = trace_->to_text();
+  const std::shared_ptr<Trace> first = trace_;
   make_fresh_environment();
   if (HasFatalFailure()) return;
   body();
-  const std::string difference = first_difference(first, trace_->to_text());
+  const std::string difference = first_difference(*first, *trace_);
   if (!difference.empty()) {
     ADD_FAILURE() << fmt::format(
         "not deterministic: two runs on {} with seed {} gave different traces; {}replay: {}",

@@ -44,7 +44,6 @@
 #include <memory>
 #include <optional>
 #include <span>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -745,64 +744,13 @@ Outcome run_once(const Scenario& sc, std::uint64_t seed) {
   return run;
 }
 
-bool same_record(const TraceRecord& a, const TraceRecord& b) {
-  return a.time == b.time && a.duration == b.duration && a.handle == b.handle && a.call == b.call &&
-         a.result == b.result && a.arguments == b.arguments && a.result_class == b.result_class &&
-         a.program == b.program;
-}
-
-// Every field of every record, one line each, nothing folded: what "byte-identical" compares.
-std::string record_line(const TraceRecord& r) {
-  return fmt::format("{} ns +{} ns {} {} h{} {} -> {} [{}]", r.time.count(), r.duration.count(),
-                     r.program, r.call, r.handle, r.arguments, r.result, r.result_class);
-}
-
-std::string full_text(const Trace& trace) {
-  std::string out;
-  for (const TraceRecord& r : trace.records())
-    out += record_line(r) + "\n";
-  return out;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    lines.push_back(std::move(line));
-  return lines;
-}
-
-// The first line where two texts differ, with a few lines before it for context.
-std::string first_difference(const std::string& first, const std::string& second,
-                             std::string_view first_name, std::string_view second_name) {
-  const std::vector<std::string> a = lines_of(first);
-  const std::vector<std::string> b = lines_of(second);
-  std::size_t i = 0;
-  while (i < a.size() && i < b.size() && a[i] == b[i])
-    ++i;
-  if (i == a.size() && i == b.size()) return "the texts are identical";
-  std::string out =
-      fmt::format("first difference at line {} of {} and {}:\n", i + 1, a.size(), b.size());
-  for (std::size_t k = i >= 3 ? i - 3 : 0; k < i; ++k)
-    out += fmt::format("  both:     {}\n", a[k]);
-  out += fmt::format("  {:<9} {}\n", std::string(first_name) + ":",
-                     i < a.size() ? a[i] : "(end of trace)");
-  out += fmt::format("  {:<9} {}\n", std::string(second_name) + ":",
-                     i < b.size() ? b[i] : "(end of trace)");
-  return out;
-}
-
 // Nothing when the two runs are identical; otherwise where they part.
 std::optional<std::string> compare_runs(const Outcome& reference, const Outcome& run) {
-  const std::vector<TraceRecord>& a = reference.trace->records();
-  const std::vector<TraceRecord>& b = run.trace->records();
-  const bool same_trace =
-      a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), same_record);
-  if (same_trace && reference.stats == run.stats && reference.counts == run.counts)
+  const std::string difference =
+      first_difference(*reference.trace, *run.trace, "run 1", "this run");
+  if (difference.empty() && reference.stats == run.stats && reference.counts == run.counts)
     return std::nullopt;
-  if (!same_trace)
-    return "the traces differ; " + first_difference(full_text(*reference.trace),
-                                                    full_text(*run.trace), "run 1", "this run");
+  if (!difference.empty()) return "the traces differ; " + difference;
   return fmt::format("the traces agree, but the outcome differs:\n  run 1:    {}\n  this run: {}",
                      to_string(reference.stats), to_string(run.stats));
 }

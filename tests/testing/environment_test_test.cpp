@@ -179,7 +179,7 @@ TEST_P(DeterminismTest, DifferentTimesFail) {
     ASSERT_TRUE(backend().wait(events, timeout).ok());
     connect_once();
   };
-  EXPECT_NONFATAL_FAILURE(check_determinism(body), "first difference at line 1");
+  EXPECT_NONFATAL_FAILURE(check_determinism(body), "first difference at record 1 of");
 }
 
 TEST_P(DeterminismTest, OffMeansOneRun) {

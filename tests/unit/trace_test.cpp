@@ -40,6 +40,28 @@ TEST(Trace, NormalizedRenamesHandlesAndFoldsRepeatedWaits) {
             "socket - -> ok h2\n");
 }
 
+TEST(Trace, FirstDifferenceSeesEveryFieldToTheNanosecond) {
+  Trace a, b;
+  for (Trace* t : {&a, &b}) {
+    t->record(rec("socket", 3, "3", "ok"));
+    t->record(rec("send", 3, "5", "ok"));
+  }
+  EXPECT_EQ(first_difference(a, b), "") << "equal traces";
+  b.record(rec("close", 3, "ok", "ok"));
+  EXPECT_NE(first_difference(a, b).find("first difference at record 3 of 2 and 3"),
+            std::string::npos);
+  EXPECT_NE(first_difference(a, b).find("first run:  (end of trace)"), std::string::npos)
+      << first_difference(a, b);
+
+  TraceRecord later = rec("close", 3, "ok", "ok");
+  later.time = Time(std::chrono::nanoseconds(1));  // one nanosecond: no text rounding hides it
+  a.record(later);
+  const std::string difference = first_difference(a, b, "run 1", "run 2");
+  EXPECT_NE(difference.find("run 1: 1 ns"), std::string::npos) << difference;
+  EXPECT_NE(difference.find("run 2: 0 ns"), std::string::npos) << difference;
+  EXPECT_NE(difference.find("both:"), std::string::npos) << "the records before it: " << difference;
+}
+
 TEST(Trace, OpenHandlesAreTheOnesNotClosedSince) {
   Trace t;
   t.record(rec("listen", invalid_handle, "3", "ok"));

@@ -25,6 +25,8 @@ struct TraceRecord {
   // The class of the result, as scripts and the differential comparison use it: "ok",
   // "partial", "data", "eof", an error name, or a readiness set.
   std::string result_class;
+
+  friend bool operator==(const TraceRecord&, const TraceRecord&) = default;
 };
 
 class Trace {
@@ -62,6 +64,13 @@ class Trace {
   std::function<std::string()> program_;
   bool enabled_ = true;
 };
+
+// Where two traces part: empty when every record is equal, times to the nanosecond included
+// (what "the same seed gives the same trace" means). Otherwise the index of the first record
+// that differs, the records before it that agree, and both versions with every field.
+std::string first_difference(const Trace& first, const Trace& second,
+                             std::string_view first_name = "first run",
+                             std::string_view second_name = "second run");
 
 // Text made safe for XML content and attribute values (the SVG timeline, JUnit reports).
 std::string escape_xml(std::string_view s);
