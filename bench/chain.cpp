@@ -28,7 +28,6 @@
 #include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,15 +37,11 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
-#include <ctime>
-#include <fstream>
 #include <functional>
-#include <iostream>
 #include <limits>
 #include <map>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -67,6 +62,8 @@
 #include "muxlab/backend.hpp"
 #include "muxlab/environment.hpp"
 
+#include "harness.hpp"
+
 namespace {
 
 // How long a wait may find nothing readable before the unconsumed bytes are declared lost.
@@ -79,11 +76,8 @@ constexpr int kStallTimeoutMs = static_cast<int>(kStallTimeout.count());
 // bytes are in flight, so at most that many pairs are readable and one wait returns them all.
 constexpr std::size_t kEventCapacity = 256;
 
-// Anything that makes a cell's numbers meaningless: a lost byte, a stall, a failed call.
-class Failure : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+using muxlab_bench::Failure;
+using muxlab_bench::TimingClock;
 
 // `error` is errno, saved by the caller before anything else can change it.
 [[noreturn]] void throw_errno(int error, std::string_view what) {
@@ -751,37 +745,10 @@ struct CellRecord {
   std::optional<double> median_us;  // Google Benchmark's median over the repetitions
 };
 
-enum class TimingClock {
-  wall,        // CLOCK_MONOTONIC, as libevent's bench times it
-  thread_cpu,  // CLOCK_THREAD_CPUTIME_ID: leaves out the time other processes had the CPU
-};
-
-struct Options {
-  bool quick = false;
-  bool lose_a_byte = false;
+// The flags both programs take, and --clock=.
+struct Options : muxlab_bench::Options {
   TimingClock clock = TimingClock::thread_cpu;
-  std::vector<std::string> benchmark_flags;  // everything else, for Google Benchmark
 };
-
-// The dispatch phase never sleeps (a byte is always ready), so its CPU time is its wall time
-// minus the time the scheduler gave the CPU to other processes. On this project's shared 2-core
-// machine that difference swung wall-clock ratios by ±30 % while CPU-time ratios held within a
-// few percent, hence CPU time by default. Every contender runs in this one thread, system calls
-// included, so its CPU time is its whole cost.
-double clock_seconds(TimingClock clock) {
-  timespec now{};
-  ::clock_gettime(clock == TimingClock::thread_cpu ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC,
-                  &now);
-  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
-}
-
-// Times the thread gave up the CPU because it blocked. Preemption does not count, so a dispatch
-// that raises it slept, and its CPU time would hide the sleep.
-long voluntary_context_switches() {
-  rusage usage{};
-  ::getrusage(RUSAGE_THREAD, &usage);
-  return usage.ru_nvcsw;
-}
 
 // One Google Benchmark run of a cell: set up, one untimed iteration, then the timed ones.
 void run_cell(benchmark::State& state, const Contender& contender, Cell cell,
@@ -791,7 +758,7 @@ void run_cell(benchmark::State& state, const Contender& contender, Cell cell,
     state.SkipWithError(record.not_run->cell_text.c_str());
     return;
   }
-  try {
+  muxlab_bench::guarded(state, record.failure, [&] {
     SocketPairs pairs(cell.pairs);
     Chain chain(pairs, options.lose_a_byte);
     Setup setup = contender.set_up(pairs, chain);
@@ -809,11 +776,11 @@ void run_cell(benchmark::State& state, const Contender& contender, Cell cell,
 
     for (auto _ : state) {
       chain.start_iteration(cell.active);
-      const long sleeps_before = voluntary_context_switches();
-      const double start = clock_seconds(options.clock);
+      const long sleeps_before = muxlab_bench::voluntary_context_switches();
+      const double start = muxlab_bench::clock_seconds(options.clock);
       dispatcher.dispatch();
-      const double elapsed = clock_seconds(options.clock) - start;
-      const long sleeps = voluntary_context_switches() - sleeps_before;
+      const double elapsed = muxlab_bench::clock_seconds(options.clock) - start;
+      const long sleeps = muxlab_bench::voluntary_context_switches() - sleeps_before;
       chain.check_every_byte_consumed();
       if (options.clock == TimingClock::thread_cpu && sleeps > 0)
         throw Failure(
@@ -822,85 +789,12 @@ void run_cell(benchmark::State& state, const Contender& contender, Cell cell,
                         sleeps));
       state.SetIterationTime(elapsed);
     }
-  } catch (const Failure& failure) {
-    if (record.failure.empty()) record.failure = failure.what();
-    state.SkipWithError(failure.what());
-  }
+  });
 }
-
-// Keeps each benchmark's median while the console reporter prints the progress as usual.
-class MedianCollector final : public benchmark::ConsoleReporter {
- public:
-  // Colour only for a terminal: the progress often goes to a log file.
-  explicit MedianCollector(std::map<std::string, CellRecord>& records)
-      : ConsoleReporter(::isatty(STDERR_FILENO) ? OO_ColorTabular : OO_Tabular),
-        records_(records) {}
-
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const Run& run : runs) {
-      repetitions_ = std::max<std::int64_t>(repetitions_, run.repetitions);
-      if (run.error_occurred) continue;
-      // With a single repetition there is no aggregate: the run itself is the median.
-      const bool is_median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
-      const bool is_only_run = run.run_type == Run::RT_Iteration && run.repetitions == 1;
-      if (!is_median && !is_only_run) continue;
-      if (auto it = records_.find(run.run_name.function_name); it != records_.end())
-        it->second.median_us = run.GetAdjustedRealTime();
-    }
-  }
-
-  std::int64_t repetitions() const { return repetitions_; }
-
- private:
-  std::map<std::string, CellRecord>& records_;
-  std::int64_t repetitions_ = 0;
-};
 
 // ---------------------------------------------------------------------------------------------
 // The report
 // ---------------------------------------------------------------------------------------------
-
-std::string first_line_of(const char* path, std::string_view starting_with = {}) {
-  std::ifstream file(path);
-  for (std::string line; std::getline(file, line);) {
-    if (line.starts_with(starting_with)) return line;
-  }
-  return {};
-}
-
-// What the lead needs to judge the numbers: when, where, and how busy the machine was.
-struct Conditions {
-  std::string date;
-  std::string load_before;
-  std::string load_after;
-
-  // The 1, 5 and 15 minute load averages.
-  static std::string load_average() {
-    std::istringstream fields(first_line_of("/proc/loadavg"));
-    std::string one, five, fifteen;
-    fields >> one >> five >> fifteen;
-    return fmt::format("{} {} {}", one, five, fifteen);
-  }
-
-  static std::string now_utc() {
-    const std::time_t now = std::time(nullptr);
-    std::tm utc{};
-    gmtime_r(&now, &utc);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &utc);
-    return text;
-  }
-
-  static std::string machine() {
-    std::string cpu = first_line_of("/proc/cpuinfo", "model name");
-    if (auto colon = cpu.find(':'); colon != std::string::npos) cpu = cpu.substr(colon + 2);
-    utsname system{};
-    ::uname(&system);
-    return fmt::format("{}, {} CPUs online, Linux {}", cpu.empty() ? "unknown CPU" : cpu,
-                       ::sysconf(_SC_NPROCESSORS_ONLN), system.release);
-  }
-};
 
 std::string peer_versions() {
   std::vector<std::string> versions;
@@ -952,7 +846,7 @@ class Report {
     }
   }
 
-  void print(const Conditions& conditions, std::int64_t repetitions, TimingClock clock) const {
+  void print(const muxlab_bench::RunConditions& conditions, TimingClock clock) const {
     fmt::print("## chain: libevent's benchmark workload\n\n");
     fmt::print(
         "n AF_UNIX socket pairs, their read ends registered once (level-triggered). An iteration "
@@ -960,10 +854,9 @@ class Report {
         "until n forwards are done. Median over {} repetitions of the dispatch phase's {}, in µs "
         "per iteration; in parentheses, the ratio to raw-epoll in the same column. libuv has no "
         "choice of backend: on Linux it is epoll.\n\n",
-        repetitions, clock == TimingClock::wall ? "wall-clock time" : "thread CPU time");
+        conditions.repetitions, clock == TimingClock::wall ? "wall-clock time" : "thread CPU time");
     fmt::print("Measured {} on {}; load average {} before, {} after; {}.\n\n", conditions.date,
-               Conditions::machine(), conditions.load_before, conditions.load_after,
-               peer_versions());
+               conditions.machine, conditions.load_before, conditions.load_after, peer_versions());
     print_times();
     print_targets();
     print_notes();
@@ -986,13 +879,10 @@ class Report {
   }
 
   void print_header(std::string_view first_column) const {
-    fmt::print("| {} |", first_column);
+    std::vector<std::string> headings;
     for (const Cell& cell : columns_)
-      fmt::print(" {} |", cell_heading(cell));
-    fmt::print("\n|---|");
-    for (std::size_t i = 0; i < columns_.size(); ++i)
-      fmt::print("---:|");
-    fmt::print("\n");
+      headings.push_back(cell_heading(cell));
+    muxlab_bench::print_table_header(first_column, headings);
   }
 
   std::string time_cell(std::string_view contender, Cell cell) const {
@@ -1072,26 +962,22 @@ class Report {
 
 Options parse_options(int argc, char** argv) {
   Options options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--quick")
-      options.quick = true;
-    else if (arg == "--lose-a-byte")
-      options.lose_a_byte = true;
-    else if (arg == "--clock=cpu")
-      options.clock = TimingClock::thread_cpu;
-    else if (arg == "--clock=wall")
-      options.clock = TimingClock::wall;
-    else
-      options.benchmark_flags.emplace_back(arg);
-  }
+  static_cast<muxlab_bench::Options&>(options) =
+      muxlab_bench::parse_options(argc, argv, [&options](std::string_view arg) {
+        if (arg == "--clock=cpu")
+          options.clock = TimingClock::thread_cpu;
+        else if (arg == "--clock=wall")
+          options.clock = TimingClock::wall;
+        else
+          return false;
+        return true;
+      });
   return options;
 }
 
-// Defaults first, so that the user's own --benchmark_* flags, which come later, win.
-std::vector<std::string> benchmark_arguments(const char* program, const Options& options) {
-  std::vector<std::string> arguments = {
-      program,
+// Google Benchmark's defaults here; the user's --benchmark_* flags come after them and win.
+std::vector<std::string> benchmark_defaults(const Options& options) {
+  return {
       // Many short repetitions rather than a few long ones: a burst of noise then spoils a few
       // samples, which the median ignores, instead of a large part of one.
       options.quick ? "--benchmark_repetitions=2" : "--benchmark_repetitions=9",
@@ -1102,24 +988,15 @@ std::vector<std::string> benchmark_arguments(const char* program, const Options&
       // spreads a burst over every contender instead of landing on one.
       "--benchmark_enable_random_interleaving=true",
   };
-  arguments.insert(arguments.end(), options.benchmark_flags.begin(), options.benchmark_flags.end());
-  return arguments;
-}
-
-// n = 5000 needs 10 000 sockets, more than the usual soft limit of 1024.
-void raise_open_file_limit() {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == limit.rlim_max) return;
-  limit.rlim_cur = limit.rlim_max;
-  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0)
-    fmt::print(stderr, "chain: cannot raise the open-file limit: {}\n", std::strerror(errno));
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   const Options options = parse_options(argc, argv);
-  raise_open_file_limit();
+  // n = 5000 needs 10 000 sockets, more than the usual soft limit of 1024.
+  if (const int error = muxlab_bench::raise_open_file_limit(); error != 0)
+    fmt::print(stderr, "chain: cannot raise the open-file limit: {}\n", std::strerror(error));
 
   const std::vector<Contender> contenders = all_contenders();
   const std::vector<Cell>& grid = options.quick ? kQuickGrid : kFullGrid;
@@ -1136,23 +1013,14 @@ int main(int argc, char** argv) {
           ->Unit(benchmark::kMicrosecond);
     }
   }
+  if (!muxlab_bench::initialize_benchmark(argv[0], benchmark_defaults(options), options)) return 2;
 
-  std::vector<std::string> arguments = benchmark_arguments(argv[0], options);
-  std::vector<char*> argument_pointers;
-  for (std::string& argument : arguments)
-    argument_pointers.push_back(argument.data());
-  int benchmark_argc = static_cast<int>(argument_pointers.size());
-  benchmark::Initialize(&benchmark_argc, argument_pointers.data());
-  if (benchmark::ReportUnrecognizedArguments(benchmark_argc, argument_pointers.data())) return 2;
+  const muxlab_bench::RunConditions conditions =
+      muxlab_bench::run_benchmarks([&records](const std::string& name, double median) {
+        if (auto it = records.find(name); it != records.end()) it->second.median_us = median;
+      });
 
-  Conditions conditions{Conditions::now_utc(), Conditions::load_average(), {}};
-  MedianCollector collector(records);
-  collector.SetOutputStream(&std::cerr);  // stdout is for the report alone
-  collector.SetErrorStream(&std::cerr);
-  benchmark::RunSpecifiedBenchmarks(&collector);
-  conditions.load_after = Conditions::load_average();
-
-  Report(contenders, grid, records).print(conditions, collector.repetitions(), options.clock);
+  Report(contenders, grid, records).print(conditions, options.clock);
 
   int failures = 0;
   for (const auto& [name, record] : records) {

@@ -28,24 +28,17 @@
 // fails; a select that refuses an fd ≥ FD_SETSIZE is a result, shown in its cell.
 #include <malloc.h>
 #include <sys/resource.h>
-#include <sys/utsname.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <ctime>
-#include <fstream>
 #include <functional>
-#include <iostream>
 #include <map>
 #include <memory>
 #include <new>
 #include <optional>
-#include <sstream>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -60,6 +53,8 @@
 #include "muxlab/net.hpp"
 #include "muxlab/trace.hpp"
 
+#include "harness.hpp"
+
 // ---------------------------------------------------------------------------------------------
 // Counting allocations: every operator new and delete of this program adds or subtracts the
 // allocator's usable size of the block (malloc_usable_size), so the count is what the heap really
@@ -73,11 +68,17 @@ namespace {
 bool g_counting = false;
 std::ptrdiff_t g_live_heap_bytes = 0;
 
-void* counted_allocation(std::size_t size) {
+// nullptr when malloc has no memory: the nothrow operators pass it on, the others throw.
+void* counted_allocation(std::size_t size) noexcept {
   void* p = std::malloc(size == 0 ? 1 : size);
-  if (p == nullptr) throw std::bad_alloc();
-  if (g_counting) g_live_heap_bytes += static_cast<std::ptrdiff_t>(malloc_usable_size(p));
+  if (p != nullptr && g_counting)
+    g_live_heap_bytes += static_cast<std::ptrdiff_t>(malloc_usable_size(p));
   return p;
+}
+
+void* counted_allocation_or_throw(std::size_t size) {
+  if (void* p = counted_allocation(size)) return p;
+  throw std::bad_alloc();
 }
 
 void counted_free(void* p) noexcept {
@@ -88,24 +89,16 @@ void counted_free(void* p) noexcept {
 }  // namespace
 
 void* operator new(std::size_t size) {
-  return counted_allocation(size);
+  return counted_allocation_or_throw(size);
 }
 void* operator new[](std::size_t size) {
-  return counted_allocation(size);
+  return counted_allocation_or_throw(size);
 }
 void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  try {
-    return counted_allocation(size);
-  } catch (...) {
-    return nullptr;
-  }
+  return counted_allocation(size);
 }
 void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-  try {
-    return counted_allocation(size);
-  } catch (...) {
-    return nullptr;
-  }
+  return counted_allocation(size);
 }
 void operator delete(void* p) noexcept {
   counted_free(p);
@@ -134,10 +127,7 @@ using muxlab::Net;
 constexpr std::chrono::milliseconds kStallTimeout{1000};
 constexpr std::size_t kEventCapacity = 256;
 
-class Failure : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+using muxlab_bench::Failure;
 
 template <class T>
 T check(muxlab::Result<T> result, std::string_view what) {
@@ -149,25 +139,22 @@ void check(const muxlab::Status& status, std::string_view what) {
   if (!status.ok()) throw Failure(fmt::format("{}: {}", what, status.error().message()));
 }
 
-double thread_cpu_seconds() {
-  timespec t{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
-}
-
-long voluntary_context_switches() {
-  rusage usage{};
-  ::getrusage(RUSAGE_THREAD, &usage);
-  return usage.ru_nvcsw;
+// One wait of at most kStallTimeout: how many events it put into `events`. The caller judges
+// the count, since what a short one means differs by workload.
+std::size_t wait_for_events(Backend& backend, std::array<Event, kEventCapacity>& events) {
+  const muxlab::Result<std::size_t> ready = backend.wait(events, kStallTimeout);
+  if (!ready.ok()) throw Failure(ready.error().message());
+  return *ready;
 }
 
 // Times `dispatch` by this thread's CPU time; a dispatch that slept fails, see the top.
 template <class Dispatch>
 double timed(Dispatch dispatch) {
+  using muxlab_bench::clock_seconds, muxlab_bench::voluntary_context_switches;
   const long sleeps_before = voluntary_context_switches();
-  const double start = thread_cpu_seconds();
+  const double start = clock_seconds(muxlab_bench::TimingClock::thread_cpu);
   dispatch();
-  const double elapsed = thread_cpu_seconds() - start;
+  const double elapsed = clock_seconds(muxlab_bench::TimingClock::thread_cpu) - start;
   if (const long sleeps = voluntary_context_switches() - sleeps_before; sleeps > 0)
     throw Failure(
         fmt::format("the dispatch slept {} times: its CPU time would leave that out", sleeps));
@@ -292,13 +279,12 @@ class TcpChain {
 
   void dispatch() {
     while (bytes_read_ < bytes_written_) {
-      const muxlab::Result<std::size_t> ready = backend_->wait(events_buffer_, kStallTimeout);
-      if (!ready.ok()) throw Failure(ready.error().message());
-      if (*ready == 0)
+      const std::size_t ready = wait_for_events(*backend_, events_buffer_);
+      if (ready == 0)
         throw Failure(fmt::format("stalled: nothing readable for {} ms; {} of {} bytes read",
                                   kStallTimeout.count(), bytes_read_, bytes_written_));
-      events_ += *ready;
-      for (std::size_t i = 0; i < *ready; ++i)
+      events_ += ready;
+      for (std::size_t i = 0; i < ready; ++i)
         on_readable(events_buffer_[i].token);
     }
   }
@@ -397,12 +383,11 @@ class Exchanges {
     while (started < std::min(total, kExchangesInFlight))
       start_one();
     while (finished < total) {
-      const muxlab::Result<std::size_t> ready = backend_->wait(events_buffer_, kStallTimeout);
-      if (!ready.ok()) throw Failure(ready.error().message());
-      if (*ready == 0)
+      const std::size_t ready = wait_for_events(*backend_, events_buffer_);
+      if (ready == 0)
         throw Failure(fmt::format("stalled after {} of {} exchanges", finished, total));
-      events += *ready;
-      for (std::size_t k = 0; k < *ready; ++k) {
+      events += ready;
+      for (std::size_t k = 0; k < ready; ++k) {
         const std::uint64_t token = events_buffer_[k].token;
         const Connection& c = (*connections_)[token / 2];
         if (token % 2 == 0) {
@@ -476,11 +461,10 @@ class IdleGrowth {
   const std::optional<std::string>& refusal() const { return refusal_; }
 
   void wait_once() {
-    const muxlab::Result<std::size_t> ready = backend_->wait(events_buffer_, kStallTimeout);
-    if (!ready.ok()) throw Failure(ready.error().message());
-    if (*ready != kReadyHandles)
+    if (const std::size_t ready = wait_for_events(*backend_, events_buffer_);
+        ready != kReadyHandles)
       throw Failure(
-          fmt::format("a wait reported {} handles, not the {} ready", *ready, kReadyHandles));
+          fmt::format("a wait reported {} handles, not the {} ready", ready, kReadyHandles));
   }
 
  private:
@@ -495,11 +479,7 @@ class IdleGrowth {
 // Benchmarks and their results
 // ---------------------------------------------------------------------------------------------
 
-struct Options {
-  bool quick = false;
-  bool lose_a_byte = false;
-  std::vector<std::string> benchmark_flags;
-};
+using muxlab_bench::Options;
 
 // What one benchmark left for the report.
 struct Record {
@@ -515,16 +495,17 @@ struct Record {
 
 std::map<std::string, Record> g_records;
 
-// Runs `body` and turns a Failure into a failed cell.
-template <class Body>
-void guarded(benchmark::State& state, Record& record, Body body) {
-  record.selected = true;
-  try {
-    body();
-  } catch (const Failure& failure) {
-    if (record.failure.empty()) record.failure = failure.what();
-    state.SkipWithError(failure.what());
-  }
+// Registers the benchmark `name`, timed by hand, and its record; `body` runs it, and a Failure it
+// throws fails the cell.
+auto* register_cell(const std::string& name, std::function<void(benchmark::State&, Record&)> body) {
+  Record& record = g_records[name];
+  return benchmark::RegisterBenchmark(name.c_str(),
+                                      [&record, body = std::move(body)](benchmark::State& state) {
+                                        record.selected = true;
+                                        muxlab_bench::guarded(state, record.failure,
+                                                              [&] { body(state, record); });
+                                      })
+      ->UseManualTime();
 }
 
 // A big world is built once and kept for the repetitions of its benchmark (they run one after
@@ -571,29 +552,22 @@ void register_chain(const Options& options) {
   for (const ChainRow& row : kChainRows) {
     for (const ChainCell cell : options.quick ? quick : full) {
       const std::string name = chain_name(row, cell);
-      Record& record = g_records[name];
-      benchmark::RegisterBenchmark(
-          name.c_str(),
-          [&row, cell, &options, &record, name](benchmark::State& state) {
-            guarded(state, record, [&] {
-              TcpChain& chain = world_for<TcpChain>(name, [&] {
-                return std::make_unique<TcpChain>(row.environment, row.traced, cell.connections,
-                                                  options.lose_a_byte);
-              });
-              // The untimed iteration warms the caches and proves every byte arrives.
-              chain.start_iteration(cell.active);
-              chain.dispatch();
-              chain.check_every_byte_consumed();
-              for (auto _ : state) {
-                chain.start_iteration(cell.active);
-                state.SetIterationTime(timed([&] { chain.dispatch(); }));
-                chain.check_every_byte_consumed();
-                record.events_per_iteration = static_cast<double>(chain.events());
-              }
-            });
-          })
-          ->UseManualTime()
-          ->Unit(benchmark::kMicrosecond);
+      register_cell(name, [&row, cell, &options, name](benchmark::State& state, Record& record) {
+        TcpChain& chain = world_for<TcpChain>(name, [&] {
+          return std::make_unique<TcpChain>(row.environment, row.traced, cell.connections,
+                                            options.lose_a_byte);
+        });
+        // The untimed iteration warms the caches and proves every byte arrives.
+        chain.start_iteration(cell.active);
+        chain.dispatch();
+        chain.check_every_byte_consumed();
+        for (auto _ : state) {
+          chain.start_iteration(cell.active);
+          state.SetIterationTime(timed([&] { chain.dispatch(); }));
+          chain.check_every_byte_consumed();
+          record.events_per_iteration = static_cast<double>(chain.events());
+        }
+      })->Unit(benchmark::kMicrosecond);
     }
   }
 }
@@ -616,24 +590,20 @@ void register_exchanges(const Options& options) {
   const std::size_t exchanges = exchanges_total(options);
   for (const std::size_t connections : exchanges_columns(options)) {
     const std::string name = exchanges_name(connections, exchanges);
-    Record& record = g_records[name];
-    benchmark::RegisterBenchmark(
-        name.c_str(),
-        [connections, exchanges, &record, name](benchmark::State& state) {
-          guarded(state, record, [&] {
-            Exchanges& world = world_for<Exchanges>(
-                name, [&] { return std::make_unique<Exchanges>("fake:epoll", connections); });
-            record.heap_bytes = world.heap_bytes();
-            record.malloc_bytes = world.malloc_bytes();
-            record.connections = connections;
-            for (auto _ : state) {
-              std::size_t events = 0;
-              state.SetIterationTime(timed([&] { events = world.run(exchanges); }));
-              record.events_per_iteration = static_cast<double>(events);
-            }
-          });
-        })
-        ->UseManualTime()
+    register_cell(name,
+                  [connections, exchanges, name](benchmark::State& state, Record& record) {
+                    Exchanges& world = world_for<Exchanges>(name, [&] {
+                      return std::make_unique<Exchanges>("fake:epoll", connections);
+                    });
+                    record.heap_bytes = world.heap_bytes();
+                    record.malloc_bytes = world.malloc_bytes();
+                    record.connections = connections;
+                    for (auto _ : state) {
+                      std::size_t events = 0;
+                      state.SetIterationTime(timed([&] { events = world.run(exchanges); }));
+                      record.events_per_iteration = static_cast<double>(events);
+                    }
+                  })
         ->Iterations(1)
         ->Unit(benchmark::kMillisecond);
   }
@@ -662,96 +632,32 @@ void register_idle(const Options& options) {
   for (const std::string& environment : kIdleRows) {
     for (const std::size_t idle : idle_columns(options)) {
       const std::string name = idle_name(environment, idle);
-      Record& record = g_records[name];
-      benchmark::RegisterBenchmark(
-          name.c_str(),
-          [environment, idle, &record, name](benchmark::State& state) {
-            guarded(state, record, [&] {
-              const bool real = !environment.starts_with("fake:");
-              // Two sockets per connection, and some room for the process's own descriptors.
-              if (real && 2 * (kReadyHandles + idle) + 64 > open_file_limit()) {
-                record.not_run = fmt::format("skipped: open-file limit {}", open_file_limit());
-                state.SkipWithError(record.not_run->c_str());
-                return;
-              }
-              IdleGrowth& world = world_for<IdleGrowth>(
-                  name, [&] { return std::make_unique<IdleGrowth>(environment, idle); });
-              if (world.refusal()) {
-                record.not_run = "refused";
-                record.refusal = *world.refusal();
-                state.SkipWithError(record.not_run->c_str());
-                return;
-              }
-              for (auto _ : state)
-                state.SetIterationTime(timed([&] { world.wait_once(); }));
-            });
-          })
-          ->UseManualTime()
-          ->Unit(benchmark::kMicrosecond);
+      register_cell(name, [environment, idle, name](benchmark::State& state, Record& record) {
+        const bool real = !environment.starts_with("fake:");
+        // Two sockets per connection, and some room for the process's own descriptors.
+        if (real && 2 * (kReadyHandles + idle) + 64 > open_file_limit()) {
+          record.not_run = fmt::format("skipped: open-file limit {}", open_file_limit());
+          state.SkipWithError(record.not_run->c_str());
+          return;
+        }
+        IdleGrowth& world = world_for<IdleGrowth>(
+            name, [&] { return std::make_unique<IdleGrowth>(environment, idle); });
+        if (world.refusal()) {
+          record.not_run = "refused";
+          record.refusal = *world.refusal();
+          state.SkipWithError(record.not_run->c_str());
+          return;
+        }
+        for (auto _ : state)
+          state.SetIterationTime(timed([&] { world.wait_once(); }));
+      })->Unit(benchmark::kMicrosecond);
     }
   }
 }
-
-// Keeps each benchmark's median while the console reporter prints the progress.
-class MedianCollector final : public benchmark::ConsoleReporter {
- public:
-  MedianCollector() : ConsoleReporter(::isatty(STDERR_FILENO) ? OO_ColorTabular : OO_Tabular) {}
-
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const Run& run : runs) {
-      repetitions_ = std::max<std::int64_t>(repetitions_, run.repetitions);
-      if (run.error_occurred) continue;
-      const bool is_median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
-      const bool is_only_run = run.run_type == Run::RT_Iteration && run.repetitions == 1;
-      if (!is_median && !is_only_run) continue;
-      if (auto it = g_records.find(run.run_name.function_name); it != g_records.end())
-        it->second.median = run.GetAdjustedRealTime();
-    }
-  }
-
-  std::int64_t repetitions() const { return repetitions_; }
-
- private:
-  std::int64_t repetitions_ = 0;
-};
 
 // ---------------------------------------------------------------------------------------------
 // The report
 // ---------------------------------------------------------------------------------------------
-
-std::string first_line_of(const char* path, std::string_view starting_with = {}) {
-  std::ifstream file(path);
-  for (std::string line; std::getline(file, line);) {
-    if (line.starts_with(starting_with)) return line;
-  }
-  return {};
-}
-
-std::string load_average() {
-  std::istringstream fields(first_line_of("/proc/loadavg"));
-  std::string one, five, fifteen;
-  fields >> one >> five >> fifteen;
-  return fmt::format("{} {} {}", one, five, fifteen);
-}
-
-std::string now_utc() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &utc);
-  return text;
-}
-
-std::string machine() {
-  std::string cpu = first_line_of("/proc/cpuinfo", "model name");
-  if (auto colon = cpu.find(':'); colon != std::string::npos) cpu = cpu.substr(colon + 2);
-  utsname system{};
-  ::uname(&system);
-  return fmt::format("{}, {} CPUs online, Linux {}", cpu.empty() ? "unknown CPU" : cpu,
-                     ::sysconf(_SC_NPROCESSORS_ONLN), system.release);
-}
 
 const Record* find(const std::string& name) {
   const auto it = g_records.find(name);
@@ -782,6 +688,19 @@ std::optional<std::string> cell_without_number(const std::string& name) {
   return std::nullopt;
 }
 
+// A row but its end: the label, then per benchmark its number as `text` makes it from the name,
+// or the cell's text when it has none. The caller ends the row (a target column may follow).
+template <class Text>
+void print_cells(std::string_view label, const std::vector<std::string>& names, Text text) {
+  fmt::print("| {} |", label);
+  for (const std::string& name : names) {
+    if (auto missing = cell_without_number(name))
+      fmt::print(" {} |", *missing);
+    else
+      fmt::print(" {} |", text(name));
+  }
+}
+
 constexpr double kChainTargetSpeedUp = 50;
 constexpr double kEventsPerSecondTarget = 10e6;
 constexpr double kBytesPerIdleConnectionTarget = 2048;
@@ -797,13 +716,10 @@ void print_chain(const Options& options) {
       "spaced connections; each read forwards 1 byte to the next connection until n forwards are "
       "done, so an iteration reports n + a ready events. Median of the dispatch phase's thread CPU "
       "time, in ns per ready event; the same run measures both kernels.\n\n");
-  fmt::print("| environment |");
+  std::vector<std::string> headings;
   for (const ChainCell cell : cells)
-    fmt::print(" n={} a={} |", cell.connections, cell.active);
-  fmt::print("\n|---|");
-  for (std::size_t i = 0; i < cells.size(); ++i)
-    fmt::print("---:|");
-  fmt::print("\n");
+    headings.push_back(fmt::format("n={} a={}", cell.connections, cell.active));
+  muxlab_bench::print_table_header("environment", headings);
   auto per_event_ns = [](const std::string& name) -> std::optional<double> {
     const std::optional<double> us = median_of(name);
     const Record* record = find(name);
@@ -811,15 +727,12 @@ void print_chain(const Options& options) {
     return *us * 1000 / record->events_per_iteration;
   };
   for (const ChainRow& row : kChainRows) {
-    fmt::print("| {} |", row.name);
-    for (const ChainCell cell : cells) {
-      const std::string name = chain_name(row, cell);
-      if (auto text = cell_without_number(name)) {
-        fmt::print(" {} |", *text);
-        continue;
-      }
-      fmt::print(" {} ns |", format_number(per_event_ns(name).value_or(0)));
-    }
+    std::vector<std::string> names;
+    for (const ChainCell cell : cells)
+      names.push_back(chain_name(row, cell));
+    print_cells(row.name, names, [&](const std::string& name) {
+      return fmt::format("{} ns", format_number(per_event_ns(name).value_or(0)));
+    });
     fmt::print("\n");
   }
   auto ratio_row = [&](std::string_view label, const ChainRow& numerator,
@@ -859,28 +772,18 @@ void print_exchanges(const Options& options) {
       "allocated (malloc_usable_size); \"mallinfo2\" is malloc's uordblks difference, which adds "
       "malloc's own 8-byte header per block. The targets are for the last column.\n\n",
       kExchangesInFlight, kRequestSize, kResponseSize);
-  fmt::print("| measure |");
-  for (const std::size_t connections : columns)
-    fmt::print(" {} connections |", connections);
-  fmt::print(" target |\n|---|");
-  for (std::size_t i = 0; i < columns.size(); ++i)
-    fmt::print("---:|");
-  fmt::print("---|\n");
+  std::vector<std::string> headings, names;
+  for (const std::size_t connections : columns) {
+    headings.push_back(fmt::format("{} connections", connections));
+    names.push_back(exchanges_name(connections, exchanges));
+  }
+  muxlab_bench::print_table_header("measure", headings, "target");
   // One row: a value per column, and the verdict on the last one when there is a target.
   auto row = [&](std::string_view label, auto value, auto text, std::string_view target,
                  auto meets) {
-    fmt::print("| {} |", label);
+    print_cells(label, names, [&](const std::string& name) { return text(value(*find(name))); });
     std::optional<double> last;
-    for (const std::size_t connections : columns) {
-      const std::string name = exchanges_name(connections, exchanges);
-      last.reset();
-      if (auto missing = cell_without_number(name)) {
-        fmt::print(" {} |", *missing);
-        continue;
-      }
-      last = value(*find(name));
-      fmt::print(" {} |", text(*last));
-    }
+    if (!cell_without_number(names.back())) last = value(*find(names.back()));
     if (target.empty())
       fmt::print(" |\n");
     else
@@ -902,18 +805,16 @@ void print_exchanges(const Options& options) {
       [](double v) { return fmt::format("{:.2f} million", v / 1e6); }, "", no_target);
   auto bytes_text = [](double v) { return fmt::format("{:.0f} bytes", v); };
   auto within_target = [](double v) { return v <= kBytesPerIdleConnectionTarget; };
-  row(
-      "memory per idle connection (operator new)",
-      [](const Record& r) {
-        return static_cast<double>(r.heap_bytes) / static_cast<double>(r.connections);
-      },
-      bytes_text, "≤ 2 KiB", within_target);
-  row(
-      "memory per idle connection (mallinfo2)",
-      [](const Record& r) {
-        return static_cast<double>(r.malloc_bytes) / static_cast<double>(r.connections);
-      },
-      bytes_text, "≤ 2 KiB", within_target);
+  // Per connection, from one of the two counts of the heap the connections took.
+  auto per_connection = [](std::size_t Record::*bytes) {
+    return [bytes](const Record& r) {
+      return static_cast<double>(r.*bytes) / static_cast<double>(r.connections);
+    };
+  };
+  row("memory per idle connection (operator new)", per_connection(&Record::heap_bytes), bytes_text,
+      "≤ 2 KiB", within_target);
+  row("memory per idle connection (mallinfo2)", per_connection(&Record::malloc_bytes), bytes_text,
+      "≤ 2 KiB", within_target);
   fmt::print("\n");
 }
 
@@ -929,26 +830,20 @@ void print_idle(const Options& options) {
       "POSIX select's FD_SETSIZE (1024) is fixed, so fake:select refuses once a server end's fd "
       "reaches it. The real rows stop where this process's open-file limit ({}) does.\n\n",
       kReadyHandles, kReadyHandles, kFakeOpenFileLimit, open_file_limit());
-  fmt::print("| environment |");
+  std::vector<std::string> headings;
   for (const std::size_t idle : columns)
-    fmt::print(" idle {} |", idle);
-  fmt::print("\n|---|");
-  for (std::size_t i = 0; i < columns.size(); ++i)
-    fmt::print("---:|");
-  fmt::print("\n");
+    headings.push_back(fmt::format("idle {}", idle));
+  muxlab_bench::print_table_header("environment", headings);
   for (const std::string& environment : kIdleRows) {
-    fmt::print("| {} |", environment);
+    std::vector<std::string> names;
+    for (const std::size_t idle : columns)
+      names.push_back(idle_name(environment, idle));
     std::optional<double> first;
-    for (const std::size_t idle : columns) {
-      const std::string name = idle_name(environment, idle);
-      if (auto text = cell_without_number(name)) {
-        fmt::print(" {} |", *text);
-        continue;
-      }
+    print_cells(environment, names, [&](const std::string& name) {
       const double us = *median_of(name);
       if (!first) first = us;
-      fmt::print(" {} ({:.1f}×) |", format_number(us), us / *first);
-    }
+      return fmt::format("{} ({:.1f}×)", format_number(us), us / *first);
+    });
     fmt::print("\n");
   }
   fmt::print("\n");
@@ -979,69 +874,38 @@ void print_failures() {
 // main
 // ---------------------------------------------------------------------------------------------
 
-Options parse_options(int argc, char** argv) {
-  Options options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--quick")
-      options.quick = true;
-    else if (arg == "--lose-a-byte")
-      options.lose_a_byte = true;
-    else
-      options.benchmark_flags.emplace_back(arg);
-  }
-  return options;
-}
-
-std::vector<std::string> benchmark_arguments(const char* program, const Options& options) {
-  std::vector<std::string> arguments = {
-      program,
+// Google Benchmark's defaults here; the user's --benchmark_* flags come after them and win.
+std::vector<std::string> benchmark_defaults(const Options& options) {
+  return {
       options.quick ? "--benchmark_repetitions=2" : "--benchmark_repetitions=5",
       options.quick ? "--benchmark_min_time=0.01" : "--benchmark_min_time=0.1",
       "--benchmark_display_aggregates_only=true",
   };
-  arguments.insert(arguments.end(), options.benchmark_flags.begin(), options.benchmark_flags.end());
-  return arguments;
-}
-
-// The real chain needs 2n + 1 sockets; the real idle rows as many as the hard limit allows.
-void raise_open_file_limit() {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == limit.rlim_max) return;
-  limit.rlim_cur = limit.rlim_max;
-  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0)
-    fmt::print(stderr, "fake_kernel: cannot raise the open-file limit\n");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const Options options = parse_options(argc, argv);
-  raise_open_file_limit();
+  const Options options = muxlab_bench::parse_options(argc, argv);
+  // The real chain needs 2n + 1 sockets; the real idle rows as many as the hard limit allows.
+  if (muxlab_bench::raise_open_file_limit() != 0)
+    fmt::print(stderr, "fake_kernel: cannot raise the open-file limit\n");
   register_chain(options);
   register_exchanges(options);
   register_idle(options);
+  if (!muxlab_bench::initialize_benchmark(argv[0], benchmark_defaults(options), options)) return 2;
 
-  std::vector<std::string> arguments = benchmark_arguments(argv[0], options);
-  std::vector<char*> argument_pointers;
-  for (std::string& argument : arguments)
-    argument_pointers.push_back(argument.data());
-  int benchmark_argc = static_cast<int>(argument_pointers.size());
-  benchmark::Initialize(&benchmark_argc, argument_pointers.data());
-  if (benchmark::ReportUnrecognizedArguments(benchmark_argc, argument_pointers.data())) return 2;
-
-  const std::string date = now_utc();
-  const std::string load_before = load_average();
-  MedianCollector collector;
-  collector.SetOutputStream(&std::cerr);  // stdout is for the report alone
-  collector.SetErrorStream(&std::cerr);
-  benchmark::RunSpecifiedBenchmarks(&collector);
+  const muxlab_bench::RunConditions conditions =
+      muxlab_bench::run_benchmarks([](const std::string& name, double median) {
+        if (auto it = g_records.find(name); it != g_records.end()) it->second.median = median;
+      });
 
   fmt::print("## fake_kernel: the fake kernel's speed and size\n\n");
   fmt::print(
       "Measured {} on {}; load average {} before, {} after. Medians of {} repetitions; "
       "tracing off except in the +trace row.\n\n",
-      date, machine(), load_before, load_average(), collector.repetitions());
+      conditions.date, conditions.machine, conditions.load_before, conditions.load_after,
+      conditions.repetitions);
   print_chain(options);
   print_exchanges(options);
   print_idle(options);
