@@ -144,12 +144,6 @@ class EpollPartialSendServer {
   Completion failure_;
 };
 
-Task<> epoll_partial_send_server(ProgramContext& context, Socket listener, std::size_t size,
-                                 std::size_t sndbuf) {
-  EpollPartialSendServer server(context, std::move(listener), size, sndbuf);
-  co_await server.failure();
-}
-
 }  // namespace
 
 Result<Task<>> make_epoll_partial_send_server(ProgramContext& context, const ProgramArgs& args) {
@@ -157,9 +151,7 @@ Result<Task<>> make_epoll_partial_send_server(ProgramContext& context, const Pro
   const Result<std::size_t> sndbuf = args.bytes("sndbuf", 0);
   if (!size) return size.error();
   if (!sndbuf) return sndbuf.error();
-  Result<Socket> listener = listen_and_publish(context);
-  if (!listener) return listener.error();
-  return epoll_partial_send_server(context, std::move(listener).value(), *size, *sndbuf);
+  return make_callback_server<EpollPartialSendServer>(context, *size, *sndbuf);
 }
 
 }  // namespace muxlab::programs

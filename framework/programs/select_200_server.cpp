@@ -87,17 +87,10 @@ class Select200Server {
   Completion failure_;
 };
 
-Task<> select_200_server(ProgramContext& context, Socket listener) {
-  Select200Server server(context, std::move(listener));
-  co_await server.failure();
-}
-
 }  // namespace
 
 Result<Task<>> make_select_200_server(ProgramContext& context, const ProgramArgs&) {
-  Result<Socket> listener = listen_and_publish(context);
-  if (!listener) return listener.error();
-  return select_200_server(context, std::move(listener).value());
+  return make_callback_server<Select200Server>(context);
 }
 
 }  // namespace muxlab::programs

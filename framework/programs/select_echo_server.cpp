@@ -97,17 +97,10 @@ class SelectEchoServer {
   Completion failure_;
 };
 
-Task<> select_echo_server(ProgramContext& context, Socket listener) {
-  SelectEchoServer server(context, std::move(listener));
-  co_await server.failure();
-}
-
 }  // namespace
 
 Result<Task<>> make_select_echo_server(ProgramContext& context, const ProgramArgs&) {
-  Result<Socket> listener = listen_and_publish(context);
-  if (!listener) return listener.error();
-  return select_echo_server(context, std::move(listener).value());
+  return make_callback_server<SelectEchoServer>(context);
 }
 
 }  // namespace muxlab::programs

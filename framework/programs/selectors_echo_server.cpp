@@ -70,17 +70,10 @@ class SelectorsEchoServer {
   Completion failure_;
 };
 
-Task<> selectors_echo_server(ProgramContext& context, Socket listener) {
-  SelectorsEchoServer server(context, std::move(listener));
-  co_await server.failure();
-}
-
 }  // namespace
 
 Result<Task<>> make_selectors_echo_server(ProgramContext& context, const ProgramArgs&) {
-  Result<Socket> listener = listen_and_publish(context);
-  if (!listener) return listener.error();
-  return selectors_echo_server(context, std::move(listener).value());
+  return make_callback_server<SelectorsEchoServer>(context);
 }
 
 }  // namespace muxlab::programs

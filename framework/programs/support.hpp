@@ -119,6 +119,22 @@ class Completion {
   std::coroutine_handle<> waiter_;
 };
 
+// A callback-style server: `Server(context, listener, extra...)` registers its callbacks and
+// serves until one of them fails (its failure() Completion). It listens and publishes when made,
+// so clients started next find it.
+template <class Server, class... Extra>
+Task<> serve_until_failure(ProgramContext& context, Socket listener, Extra... extra) {
+  Server server(context, std::move(listener), extra...);
+  co_await server.failure();
+}
+
+template <class Server, class... Extra>
+Result<Task<>> make_callback_server(ProgramContext& context, Extra... extra) {
+  Result<Socket> listener = listen_and_publish(context);
+  if (!listener) return listener.error();
+  return serve_until_failure<Server>(context, std::move(listener).value(), extra...);
+}
+
 // --- text and HTTP ----------------------------------------------------------------------------
 
 inline std::string_view as_text(std::span<const std::byte> bytes) {
