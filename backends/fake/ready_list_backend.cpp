@@ -120,9 +120,14 @@ class ReadyListBackend final : public Backend {
     return {};
   }
 
-  Readiness ready_now(const Registration& r) const {
-    if (!r.armed) return Readiness::none;
-    const std::optional<SocketFacts> facts = kernel_->facts(r.socket);
+  Readiness ready_now(const Registration& r) const { return readiness_of(r, facts_of(r)); }
+
+  // The socket's state as the registration sees it: nothing while disarmed or once it is gone.
+  std::optional<SocketFacts> facts_of(const Registration& r) const {
+    return r.armed ? kernel_->facts(r.socket) : std::nullopt;
+  }
+
+  Readiness readiness_of(const Registration& r, const std::optional<SocketFacts>& facts) const {
     return facts ? personality_.readiness(*facts, r.interest) : Readiness::none;
   }
 
@@ -172,10 +177,11 @@ class ReadyListBackend final : public Backend {
     while (n < out.size() && ready_first_ != nullptr) {
       Registration& r = *ready_first_;
       unlink(r);
-      const Readiness readiness = ready_now(r);
+      const std::optional<SocketFacts> facts = facts_of(r);
+      const Readiness readiness = readiness_of(r, facts);
       if (readiness == Readiness::none) continue;
       out[n++] = Event{r.handle, readiness, r.token};
-      if (personality_.amounts) personality_.amounts(*kernel_->facts(r.socket), out[n - 1]);
+      if (personality_.amounts) personality_.amounts(*facts, out[n - 1]);
       if (has(r.trigger, Trigger::oneshot))
         r.armed = false;
       else if (!has(r.trigger, Trigger::edge))
