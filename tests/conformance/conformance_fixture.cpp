@@ -396,16 +396,24 @@ Readiness ConformanceTest::poll_once(Handle h, Duration timeout) {
 }
 
 Readiness ConformanceTest::settle(Handle h, Readiness expected, Duration timeout) {
+  const std::optional<Event> seen = event_until(
+      h, [&](const Event& e) { return e.readiness == expected; }, timeout);
+  return seen ? seen->readiness : Readiness::none;
+}
+
+std::optional<Event> ConformanceTest::event_until(Handle h,
+                                                  const std::function<bool(const Event&)>& good,
+                                                  Duration timeout) {
   const Time end = env().clock().now() + timeout;
-  Readiness seen = Readiness::none;
+  std::optional<Event> seen;
   for (;;) {
     const Time now = env().clock().now();
     if (now >= end) return seen;
     const Duration slice = std::min<Duration>(end - now, std::chrono::milliseconds(50));
     for (const Event& e : wait(slice)) {
       if (e.handle != h) continue;
-      seen = e.readiness;
-      if (seen == expected) return seen;
+      seen = e;
+      if (good(e)) return seen;
     }
   }
 }

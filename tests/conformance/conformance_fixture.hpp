@@ -10,6 +10,7 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <set>
 #include <source_location>
 #include <stdexcept>
@@ -98,6 +99,10 @@ class ConformanceTest : public ::testing::Test {
   // Waits until `h` reports exactly `expected` (transient states on the way are allowed), and
   // returns the last readiness seen for it (none if it never showed up) so a mismatch prints it.
   Readiness settle(Handle h, Readiness expected, Duration timeout = std::chrono::seconds(2));
+  // Waits until an event for `h` satisfies `good` and returns it; otherwise the last event seen
+  // for `h` (so a mismatch prints it), or nullopt when `h` was never reported.
+  std::optional<Event> event_until(Handle h, const std::function<bool(const Event&)>& good,
+                                   Duration timeout = std::chrono::seconds(2));
   // One wait; the readiness reported for h, or none.
   Readiness poll_once(Handle h, Duration timeout = Duration::zero());
   std::vector<Event> wait(Duration timeout);

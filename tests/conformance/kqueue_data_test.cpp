@@ -3,7 +3,6 @@
 // ready to read (on a listener, the connections waiting to be accepted) and the free space in the
 // send buffer; every other mechanism reports no amount at all, which is stated here too.
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,25 +15,6 @@ namespace {
 constexpr Readiness R = Readiness::readable;
 constexpr Readiness W = Readiness::writable;
 const std::string kNone = "not reported";
-
-using Waiter = std::function<std::vector<Event>(Duration)>;
-
-// Waits (up to two seconds) until an event for `h` satisfies `good`. Returns that event, or the
-// last one seen for `h` so that a failed expectation prints what was reported; nullopt when `h`
-// was never reported.
-std::optional<Event> event_until(Clock& clock, const Waiter& wait, Handle h,
-                                 const std::function<bool(const Event&)>& good) {
-  const Time end = clock.now() + std::chrono::seconds(2);
-  std::optional<Event> seen;
-  while (clock.now() < end) {
-    for (const Event& e : wait(std::chrono::milliseconds(50))) {
-      if (e.handle != h) continue;
-      seen = e;
-      if (good(e)) return seen;
-    }
-  }
-  return seen;
-}
 
 bool any_event(const Event&) {
   return true;
@@ -53,7 +33,6 @@ std::string free_space(std::int64_t data, std::int64_t send_buffer) {
 
 CONFORMANCE_TEST(ListenerReadDataIsAcceptQueueLength) {
   const bool amounts = mechanism() == "kqueue";
-  const Waiter waiter = [this](Duration d) { return wait(d); };
   const Handle l = listener();
   must(backend().add(l, Interest::read, 1), "add listener");
   for (int i = 0; i < 3; ++i) {
@@ -62,8 +41,8 @@ CONFORMANCE_TEST(ListenerReadDataIsAcceptQueueLength) {
   }
   ASSERT_EQ(settle(l, R), R);
   // The handshakes complete in the kernel at their own pace: wait for all three to be queued.
-  std::optional<Event> seen = event_until(
-      env().clock(), waiter, l, [&](const Event& e) { return !amounts || e.read_data == 3; });
+  std::optional<Event> seen =
+      event_until(l, [&](const Event& e) { return !amounts || e.read_data == 3; });
   ASSERT_TRUE(seen) << "the listener was not reported";
   expect_fact(Topic::amounts, "a listener with 3 connections queued: read_data",
               amount(seen->read_data), amounts ? std::string("3") : kNone);
@@ -71,7 +50,7 @@ CONFORMANCE_TEST(ListenerReadDataIsAcceptQueueLength) {
               amount(seen->write_data), kNone);
   if (!amounts) return;
   track(must(net().accept(l), "accept"));
-  seen = event_until(env().clock(), waiter, l, any_event);
+  seen = event_until(l, any_event);
   ASSERT_TRUE(seen) << "two connections still queued, yet the listener was not reported";
   expect_fact(Topic::amounts, "one of the 3 accepted: read_data", amount(seen->read_data),
               std::string("2"));
@@ -79,20 +58,18 @@ CONFORMANCE_TEST(ListenerReadDataIsAcceptQueueLength) {
 
 CONFORMANCE_TEST(ReadDataIsBytesToRead) {
   const bool amounts = mechanism() == "kqueue";
-  const Waiter waiter = [this](Duration d) { return wait(d); };
   const Connection c = connect_pair();
   must(backend().add(c.server, Interest::read, 1), "add");
   send_all(c.client, std::string(100, 'x'));
   ASSERT_EQ(settle(c.server, R), R);
-  std::optional<Event> seen = event_until(env().clock(), waiter, c.server, [&](const Event& e) {
-    return !amounts || e.read_data == 100;
-  });
+  std::optional<Event> seen =
+      event_until(c.server, [&](const Event& e) { return !amounts || e.read_data == 100; });
   ASSERT_TRUE(seen);
   expect_fact(Topic::amounts, "100 bytes arrived: read_data", amount(seen->read_data),
               amounts ? std::string("100") : kNone);
   if (!amounts) return;
   EXPECT_EQ(recv_some(c.server, 40).size(), 40u);
-  seen = event_until(env().clock(), waiter, c.server, any_event);
+  seen = event_until(c.server, any_event);
   ASSERT_TRUE(seen);
   expect_fact(Topic::amounts, "40 of the 100 read: read_data", amount(seen->read_data),
               std::string("60"));
@@ -102,11 +79,10 @@ CONFORMANCE_TEST_WITHOUT_DIFFERENTIAL(WriteDataIsFreeSendSpace,
                                       "how many sends fill the buffer depends on the kernel's "
                                       "buffer autotuning") {
   const bool amounts = mechanism() == "kqueue";
-  const Waiter waiter = [this](Duration d) { return wait(d); };
   const Connection c = connect_pair();
   must(backend().add(c.client, Interest::write, 1), "add");
   ASSERT_EQ(settle(c.client, W), W);
-  std::optional<Event> seen = event_until(env().clock(), waiter, c.client, any_event);
+  std::optional<Event> seen = event_until(c.client, any_event);
   ASSERT_TRUE(seen);
   const auto buffer = static_cast<std::int64_t>(must(net().send_buffer(c.client), "SO_SNDBUF"));
   const std::string space = amounts ? "1 to SO_SNDBUF bytes" : kNone;
@@ -131,7 +107,7 @@ CONFORMANCE_TEST_WITHOUT_DIFFERENTIAL(WriteDataIsFreeSendSpace,
     drained += *got;
   }
   ASSERT_GT(drained, 0u);
-  seen = event_until(env().clock(), waiter, c.client, any_event);
+  seen = event_until(c.client, any_event);
   ASSERT_TRUE(seen) << "writable again after the peer drained, yet not reported";
   expect_fact(Topic::amounts, "full, then drained by the peer: write_data",
               free_space(seen->write_data, buffer), space);
