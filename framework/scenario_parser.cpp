@@ -759,8 +759,8 @@ class ScriptParser {
   bool parse_expect(LineParser& p, const std::vector<Token>& w, Step& step) {
     constexpr std::string_view usage =
         "expect PROGRAM output \"text\" | PROGRAM elapsed DURATION [±TOL] | PROGRAM calls OP N[x "
-        "OTHER] | PROGRAM would_block OP N | PROGRAM finished | PROGRAM running | time DURATION "
-        "[±TOL] | open_handles N";
+        "OTHER] | PROGRAM would_block OP N | PROGRAM finished | PROGRAM running | PROGRAM failed "
+        "\"text\" | time DURATION [±TOL] | open_handles N";
     if (!need(p, w, 3, usage)) return false;
     if (w[1].text == "time") {
       step.kind = StepKind::expect_time;
@@ -790,6 +790,14 @@ class ScriptParser {
       step.kind = StepKind::expect_finished;
       step.number = what == "finished" ? 1 : 0;
       return no_more(p, w, 3, usage);
+    }
+    if (what == "failed") {
+      step.kind = StepKind::expect_failed;
+      if (!need(p, w, 4, usage)) return false;
+      if (!w[3].quoted || w[3].text.empty())
+        return p.fail(w[3].column, "the expected failure is a \"string\" its message contains");
+      step.payload = w[3].text;
+      return no_more(p, w, 4, usage);
     }
     if (what == "calls" || what == "would_block") {
       step.would_block_only = what == "would_block";

@@ -279,6 +279,16 @@ class ScriptRunner {
         if (p.finished == (step.number == 1)) return program_failure(step.name);
         return std::pair{step.number ? "finished" : "running", p.finished ? "finished" : "running"};
       }
+      case StepKind::expect_failed: {
+        // The one step a program's failure passes instead of failing.
+        const Scheduler::Program& p = scheduler_->program(programs_.at(step.name).id);
+        const std::string want = fmt::format("a failure saying \"{}\"", printable(step.payload));
+        if (!p.finished) return std::pair{want, "it is still running"};
+        if (p.failure.empty()) return std::pair{want, "it finished without failure"};
+        if (p.failure.find(step.payload) == std::string::npos)
+          return std::pair{want, fmt::format("failed: {}", p.failure)};
+        return {};
+      }
       case StepKind::expect_elapsed: {
         const Scheduler::Program& p = scheduler_->program(programs_.at(step.name).id);
         if (!p.finished) return std::pair{"a finished program", "it is still running"};

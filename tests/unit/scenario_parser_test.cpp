@@ -177,6 +177,12 @@ INSTANTIATE_TEST_SUITE_P(
                   "t.scenario:1:9: error: missing arguments: connect SOCKET LISTENER|SERVER"},
         BadScript{"expect nobody output \"x\"",
                   "t.scenario:1:8: error: no program named 'nobody' (start it first)"},
+        BadScript{"start selectors_echo_server as s\nexpect s failed only",
+                  "t.scenario:2:17: error: the expected failure is a \"string\" its message "
+                  "contains"},
+        BadScript{"start selectors_echo_server as s\nexpect s failed \"\"",
+                  "t.scenario:2:17: error: the expected failure is a \"string\" its message "
+                  "contains"},
         BadScript{"expect time 1s ~1ms",
                   "t.scenario:1:16: error: expected a tolerance like ±1ms (or +-1ms)"},
         BadScript{"scenario untitled",

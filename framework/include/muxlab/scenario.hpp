@@ -95,6 +95,7 @@ enum class StepKind : std::uint8_t {
   expect_time,
   expect_open_handles,
   expect_finished,
+  expect_failed,
 };
 
 enum class Comparison : std::uint8_t { eq, le, ge, lt, gt };
