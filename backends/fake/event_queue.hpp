@@ -88,7 +88,7 @@ class EventQueue {
       free_slots_.pop_back();
     }
     actions_[slot].emplace(std::forward<F>(action));
-    push(Entry{at, next_order_++, slot});
+    push(at, next_order_++, slot);
   }
 
   std::optional<Time> next_time() const {
@@ -97,22 +97,28 @@ class EventQueue {
   }
 
   // Carries out every event due at or before `until`, including the ones those schedule, and
-  // leaves the clock at `until` (never earlier than it was).
+  // leaves the clock at `until` (never earlier than it was). Every system call comes here, and most
+  // find nothing due: that check is inline, the running of events is not.
   void run_until(Time until) {
-    while (!entries_.empty() && entries_.front().at <= until) {
-      const Entry entry = pop();
-      if (entry.at > now_) now_ = entry.at;
-      // Run where it lies (what it schedules goes to other slots, and a deque does not move its
-      // elements when it grows), and only then free the slot.
-      Action& action = actions_[entry.slot];
-      action();
-      action.reset();
-      free_slots_.push_back(entry.slot);
-    }
+    while (!entries_.empty() && entries_.front().at <= until)
+      run_first();
     if (until > now_) now_ = until;
   }
 
  private:
+  // Runs the earliest event (there is one). Out of line, so that run_until() stays small enough to
+  // be inlined into every call.
+  [[gnu::noinline]] void run_first() {
+    const Entry entry = pop();
+    if (entry.at > now_) now_ = entry.at;
+    // Run where it lies (what it schedules goes to other slots, and a deque does not move its
+    // elements when it grows), and only then free the slot.
+    Action& action = actions_[entry.slot];
+    action();
+    action.reset();
+    free_slots_.push_back(entry.slot);
+  }
+
   // A binary heap ordered by (due time, order of scheduling): the earliest at the front. Each
   // (at, order) is unique, so the order is total and the same on every run. The actions stay in
   // their slots, made and run in place, while the heap moves the small entries about.
@@ -126,18 +132,24 @@ class EventQueue {
   }
 
   // The heap by hand rather than std::push_heap and std::pop_heap, which copy the entry just
-  // stored back out of the vector: reading freshly stored fields with wider loads stalls the CPU,
-  // and that was a good part of a send's cost.
-  void push(const Entry entry) {
+  // stored back out of the vector: reading freshly stored fields with wider loads stalls the CPU
+  // (a failed store-to-load forwarding), and that was a good part of a send's cost. For the same
+  // reason the new entry comes in as its three fields, kept in registers, never as an Entry built
+  // on the stack and read back whole.
+  void push(const Time at, const std::uint64_t order, const std::size_t slot) {
     std::size_t hole = entries_.size();
     entries_.emplace_back();
     while (hole > 0) {
       const std::size_t parent = (hole - 1) / 2;
-      if (!earlier(entry, entries_[parent])) break;
-      entries_[hole] = entries_[parent];
+      const Entry& above = entries_[parent];
+      if (!(at != above.at ? at < above.at : order < above.order)) break;
+      entries_[hole] = above;
       hole = parent;
     }
-    entries_[hole] = entry;
+    Entry& entry = entries_[hole];
+    entry.at = at;
+    entry.order = order;
+    entry.slot = slot;
   }
 
   Entry pop() {

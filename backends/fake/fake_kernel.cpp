@@ -58,7 +58,9 @@ void FakeKernel::begin_call() {
 template <class Call>
 auto FakeKernel::system_call(Call call) -> decltype(call()) {
   begin_call();
-  return tally(call());
+  auto result = call();
+  tally(result);
+  return result;
 }
 
 void FakeKernel::count_would_block() {
@@ -126,7 +128,7 @@ Status FakeKernel::connect(Handle h, Endpoint to) {
           if (!why) why = std::make_error_code(std::errc::connection_aborted);
           s->connect_call = ConnectCall::none;
           s->connect_failed = s->reset = s->read_shut = s->write_shut = s->peer_finished = false;
-          return Error(why, fmt::format("connect fd {} to {}", h, to_string(s->connect_to)));
+          return Error(why, fmt::format("connect fd {} to {}", h, to_string(s->setup->connect_to)));
         }
         // Linux reports a completed connect once with success; BSD and Winsock say EISCONN.
         s->connect_call = ConnectCall::reported;
@@ -152,17 +154,17 @@ Result<Handle> FakeKernel::accept(Handle listener) {
     if (s->state != TcpState::listening)
       return failure(Errc::invalid_argument, "accept", listener, "is not listening");
     s->spurious_readable = false;
-    if (s->accept_queue.empty())
+    if (s->setup->accept_queue.empty())
       return Error(Errc::would_block, fmt::format("accept fd {}", listener));
-    Socket* server = loopback_->find(s->accept_queue.front());
+    Socket* server = loopback_->find(s->setup->accept_queue.front());
     const std::optional<Handle> h = handles_.allocate(server->id, config_.open_file_limit);
     if (!h)
       return Error(Errc::too_many_handles,
                    fmt::format("accept fd {}: every handle below the open-file limit ({}) is in "
                                "use; the connection stays queued",
                                listener, config_.open_file_limit));
-    s->accept_queue.pop_front();
-    server->queued_in = kNoSocket;
+    s->setup->accept_queue.pop_front();
+    server->setup->queued_in = kNoSocket;
     server->handle = *h;
     return *h;
   });
@@ -369,7 +371,7 @@ Result<Endpoint> FakeKernel::local_endpoint(Handle h) {
   return system_call([&]() -> Result<Endpoint> {
     Socket* s = open_socket_at(h);
     if (s == nullptr) return not_open("local_endpoint", h);
-    return s->local;
+    return s->setup->local;
   });
 }
 
@@ -413,7 +415,7 @@ void FakeKernel::inject_spurious_wakeups() {
     const double chance = loopback_->faults_of(s).spurious_wakeup;
     if (chance <= 0 || s.handle == invalid_handle || s.spurious_readable) return;
     if (s.state != TcpState::established && s.state != TcpState::listening) return;
-    if (!s.received.empty() || !s.accept_queue.empty() || s.read_shut) return;
+    if (!s.received.empty() || !s.setup->accept_queue.empty() || s.read_shut) return;
     if (!random_.chance(chance)) return;
     s.spurious_readable = true;
     s.wake(Wakeup::readable);

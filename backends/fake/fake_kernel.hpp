@@ -120,9 +120,10 @@ class FakeKernel final : public Net, public Clock, public KernelControls {
   // --- For the backends ---
   // A system call begins: charge its cost, carry out what is due, count it.
   void begin_call();
-  // Counts a would_block result for the current owner and hands the result back.
+  // Counts a would_block result for the current owner. It only looks, so that the caller returns
+  // its Result as it is: each move of one (a variant holding an Error and its string) costs.
   template <class T>
-  Result<T> tally(Result<T> result);
+  void tally(const Result<T>& result);
   SocketId socket_of(Handle h) const { return handles_.find(h); }
   bool is_open(Handle h) const { return socket_of(h) != kNoSocket; }
   // nullopt when the socket is gone. Like tcp_poll(), looking notes that a writer may be waiting
@@ -161,9 +162,8 @@ class FakeKernel final : public Net, public Clock, public KernelControls {
 };
 
 template <class T>
-Result<T> FakeKernel::tally(Result<T> result) {
+void FakeKernel::tally(const Result<T>& result) {
   if (!result.ok() && result.error() == Errc::would_block) count_would_block();
-  return result;
 }
 
 template <class Collect>

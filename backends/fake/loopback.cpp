@@ -10,7 +10,7 @@ namespace {
 
 // Closed by its program, as opposed to not yet accepted: nobody will ever read from it again.
 bool closed_by_owner(const Socket& s) {
-  return s.handle == invalid_handle && s.queued_in == kNoSocket;
+  return s.handle == invalid_handle && s.setup->queued_in == kNoSocket;
 }
 
 }  // namespace
@@ -20,11 +20,10 @@ Loopback::Loopback(EventQueue& queue, SeededRandom& random, const KernelConfig& 
     : queue_(queue), random_(random), config_(config), personality_(personality) {}
 
 Socket& Loopback::create() {
-  auto s = std::make_unique<Socket>();
-  s->id = sockets_.size();
-  s->send_buffer_size = config_.send_buffer_size;
-  s->receive_buffer_size = config_.receive_buffer_size;
-  return *sockets_.emplace_back(std::move(s));
+  Socket& s = sockets_.create();
+  s.send_buffer_size = config_.send_buffer_size;
+  s.receive_buffer_size = config_.receive_buffer_size;
+  return s;
 }
 
 // --- Listening and connecting ----------------------------------------------------------------
@@ -37,11 +36,11 @@ Status Loopback::listen(Socket& s, Endpoint at, int backlog) {
     return Error(Errc::address_in_use,
                  fmt::format("listen on {}: port {} has a listener already", to_string(at), port));
   }
-  s.local = Endpoint{at.address, port};
+  s.setup->local = Endpoint{at.address, port};
   s.state = TcpState::listening;
   // Linux calls the queue full only when it holds more than the backlog, so backlog + 1 fit.
   const std::size_t asked = backlog < 0 ? kMaxBacklog : static_cast<std::size_t>(backlog);
-  s.accept_capacity = std::min(asked, kMaxBacklog) + 1;
+  s.setup->accept_capacity = std::min(asked, kMaxBacklog) + 1;
   listeners_[port] = s.id;
   return {};
 }
@@ -51,7 +50,7 @@ Socket* Loopback::listener_at(Endpoint to) {
   if (it == listeners_.end()) return nullptr;
   Socket* listener = find(it->second);
   if (listener == nullptr ||
-      (listener->local.address != 0 && listener->local.address != to.address))
+      (listener->setup->local.address != 0 && listener->setup->local.address != to.address))
     return nullptr;
   return listener;
 }
@@ -69,29 +68,32 @@ std::uint16_t Loopback::take_ephemeral_port() {
 
 void Loopback::start_connect(Socket& client, Endpoint to) {
   client.state = TcpState::connecting;
-  client.connect_to = to;
-  ++client.attempt;
-  client.syn_retransmissions = 0;
-  client.syn_resets = 0;
-  if (client.local.port == 0) client.local = Endpoint{to.address, take_ephemeral_port()};
+  client.setup->connect_to = to;
+  ++client.setup->attempt;
+  client.setup->syn_retransmissions = 0;
+  client.setup->syn_resets = 0;
+  if (client.setup->local.port == 0)
+    client.setup->local = Endpoint{to.address, take_ephemeral_port()};
   send_syn(client);
 }
 
 void Loopback::send_syn(Socket& client) {
-  queue_.schedule(arrival_time(client),
-                  [this, id = client.id, attempt = client.attempt] { syn_arrives(id, attempt); });
+  queue_.schedule(arrival_time(client), [this, id = client.id, attempt = client.setup->attempt] {
+    syn_arrives(id, attempt);
+  });
 }
 
 void Loopback::syn_arrives(SocketId client_id, std::uint64_t attempt) {
   Socket* client = find(client_id);
-  if (client == nullptr || client->state != TcpState::connecting || client->attempt != attempt)
+  if (client == nullptr || client->state != TcpState::connecting ||
+      client->setup->attempt != attempt)
     return;  // closed or given up meanwhile
-  Socket* listener = listener_at(client->connect_to);
+  Socket* listener = listener_at(client->setup->connect_to);
   if (listener == nullptr || random_.chance(faults_of(*client).refuse_connect)) {
     syn_reset(*client);  // a reset answers a SYN that nobody takes
     return;
   }
-  if (listener->accept_queue.size() >= listener->accept_capacity) {
+  if (listener->setup->accept_queue.size() >= listener->setup->accept_capacity) {
     syn_dropped(*client);
     return;
   }
@@ -102,10 +104,10 @@ void Loopback::syn_arrives(SocketId client_id, std::uint64_t attempt) {
   server.state = TcpState::established;
   server.was_connected = true;
   server.connect_call = ConnectCall::reported;
-  server.local = Endpoint{client->connect_to.address, listener->local.port};
+  server.setup->local = Endpoint{client->setup->connect_to.address, listener->setup->local.port};
   server.peer = client->id;
-  server.queued_in = listener->id;
-  listener->accept_queue.push_back(server.id);
+  server.setup->queued_in = listener->id;
+  listener->setup->accept_queue.push_back(server.id);
 
   client->state = TcpState::established;
   client->was_connected = true;
@@ -117,36 +119,36 @@ void Loopback::syn_arrives(SocketId client_id, std::uint64_t attempt) {
 // The accept queue is full: Linux drops the SYN and the client sends it again later, until it
 // gives up.
 void Loopback::syn_dropped(Socket& client) {
-  const int sent_again = client.syn_retransmissions;
+  const int sent_again = client.setup->syn_retransmissions;
   const Duration wait = kInitialSynTimeout * (1 << sent_again);
-  queue_.schedule(queue_.now() + wait,
-                  [this, id = client.id, attempt = client.attempt, sent_again] {
-                    Socket* c = find(id);
-                    if (c == nullptr || c->state != TcpState::connecting || c->attempt != attempt)
-                      return;
-                    if (sent_again == kSynRetries) {
-                      connect_fails(*c, make_error_code(Errc::timed_out));
-                      return;
-                    }
-                    ++c->syn_retransmissions;
-                    send_syn(*c);
-                  });
+  queue_.schedule(
+      queue_.now() + wait, [this, id = client.id, attempt = client.setup->attempt, sent_again] {
+        Socket* c = find(id);
+        if (c == nullptr || c->state != TcpState::connecting || c->setup->attempt != attempt)
+          return;
+        if (sent_again == kSynRetries) {
+          connect_fails(*c, make_error_code(Errc::timed_out));
+          return;
+        }
+        ++c->setup->syn_retransmissions;
+        send_syn(*c);
+      });
 }
 
 // Linux and BSD give up at the first reset; Windows sends the SYN again a few times first, so a
 // listener that appears meanwhile still gets the connection.
 void Loopback::syn_reset(Socket& client) {
-  if (client.syn_resets == personality_.syn_resends_after_reset) {
+  if (client.setup->syn_resets == personality_.syn_resends_after_reset) {
     connect_fails(client, make_error_code(Errc::connection_refused));
     return;
   }
-  ++client.syn_resets;
-  queue_.schedule(queue_.now() + kSynResendAfterResetInterval,
-                  [this, id = client.id, attempt = client.attempt] {
-                    Socket* c = find(id);
-                    if (c != nullptr && c->state == TcpState::connecting && c->attempt == attempt)
-                      send_syn(*c);
-                  });
+  ++client.setup->syn_resets;
+  queue_.schedule(queue_.now() + kSynResendAfterResetInterval, [this, id = client.id,
+                                                                attempt = client.setup->attempt] {
+    Socket* c = find(id);
+    if (c != nullptr && c->state == TcpState::connecting && c->setup->attempt == attempt)
+      send_syn(*c);
+  });
 }
 
 void Loopback::connect_fails(Socket& client, std::error_code why) {
@@ -161,7 +163,7 @@ void Loopback::connect_fails(Socket& client, std::error_code why) {
 void Loopback::abandon_connect(Socket& s) {
   s.state = TcpState::closed;
   s.connect_call = ConnectCall::none;
-  ++s.attempt;
+  ++s.setup->attempt;
 }
 
 // --- Bytes, FIN and RST ----------------------------------------------------------------------
@@ -334,16 +336,16 @@ void Loopback::close(Socket& s, bool abortive) {
 }
 
 void Loopback::stop_listening(Socket& listener) {
-  for (const SocketId queued : listener.accept_queue) {
+  for (const SocketId queued : listener.setup->accept_queue) {
     if (Socket* server = find(queued)) {
-      server->queued_in = kNoSocket;
+      server->setup->queued_in = kNoSocket;
       send_reset(*server);
       server->state = TcpState::closed;
       reclaim_if_done(queued);
     }
   }
-  listener.accept_queue.clear();
-  if (const auto it = listeners_.find(listener.local.port);
+  listener.setup->accept_queue.clear();
+  if (const auto it = listeners_.find(listener.setup->local.port);
       it != listeners_.end() && it->second == listener.id)
     listeners_.erase(it);
   listener.state = TcpState::closed;
@@ -356,8 +358,8 @@ void Loopback::reclaim_if_done(SocketId id) {
   if (s == nullptr || !closed_by_owner(*s)) return;
   Socket* peer = find(s->peer);
   if (peer != nullptr && !closed_by_owner(*peer)) return;
-  if (peer != nullptr) sockets_[peer->id].reset();
-  sockets_[id].reset();
+  if (peer != nullptr) sockets_.destroy(peer->id);
+  sockets_.destroy(id);
 }
 
 }  // namespace muxlab::fake

@@ -18,6 +18,7 @@
 #include "event_queue.hpp"
 #include "seeded_random.hpp"
 #include "socket.hpp"
+#include "socket_store.hpp"
 
 namespace muxlab::fake {
 
@@ -38,15 +39,14 @@ class Loopback {
 
   // A new unconnected socket with the configured buffer sizes.
   Socket& create();
-  Socket* find(SocketId id) { return id < sockets_.size() ? sockets_[id].get() : nullptr; }
+  Socket* find(SocketId id) { return sockets_.find(id); }
   const FaultPlan& faults_of(const Socket& s) const {
     return s.faults ? *s.faults : config_.faults;
   }
   // In order of SocketId, so that what a visit draws from the seed is the same every run.
   template <class Visit>
   void for_each_socket(Visit visit) {
-    for (const std::unique_ptr<Socket>& s : sockets_)
-      if (s) visit(*s);
+    sockets_.for_each(visit);
   }
 
   // Binds and listens; address_in_use when another listener has the port.
@@ -88,10 +88,7 @@ class Loopback {
   SeededRandom& random_;
   const KernelConfig& config_;
   const Personality& personality_;
-  // By SocketId. Ids are never reused, so this keeps a slot (8 bytes) for every socket ever made,
-  // the price of finding a socket without a search on every call and every event.
-  std::vector<std::unique_ptr<Socket>> sockets_ =
-      std::vector<std::unique_ptr<Socket>>(kNoSocket + 1);
+  SocketStore sockets_;
   std::map<std::uint16_t, SocketId> listeners_;  // by port
   std::uint16_t next_ephemeral_port_ = kFirstEphemeralPort;
   // Bytes that were on the wire when their sender was reset, by (sender, receiver): they still

@@ -11,11 +11,14 @@
 //
 // A registration belongs to the socket, not the number: when the handle is closed it goes away
 // silently (epoll) or is removed (kqueue), as the table says.
+#include <cstddef>
+#include <new>
 #include <optional>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "aligned_slots.hpp"
 #include "fake_environment.hpp"
 
 namespace muxlab::fake {
@@ -27,20 +30,30 @@ class ReadyListBackend final : public Backend {
       : kernel_(std::move(kernel)), personality_(kernel_->personality()) {}
 
   ~ReadyListBackend() override {
-    for (const std::unique_ptr<Registration>& r : registrations_)
-      if (r) kernel_->unwatch(r->socket, r.get());
+    for (const Chunk& chunk : chunks_) {
+      if (!chunk) continue;
+      for (std::size_t i = 0; i < kChunkSize; ++i) {
+        Registration* r = (*chunk)[i];
+        if (r->in_use) kernel_->unwatch(r->socket, r);
+        r->~Registration();
+      }
+    }
   }
 
   const Capabilities& capabilities() const override { return personality_.capabilities; }
 
   Status add(Handle h, Interest interest, std::uint64_t token, Trigger trigger) override {
     kernel_->begin_call();
-    return kernel_->tally(add_registration(h, interest, token, trigger));
+    Status result = add_registration(h, interest, token, trigger);
+    kernel_->tally(result);
+    return result;
   }
 
   Status modify(Handle h, Interest interest, std::uint64_t token, Trigger trigger) override {
     kernel_->begin_call();
-    return kernel_->tally(modify_registration(h, interest, token, trigger));
+    Status result = modify_registration(h, interest, token, trigger);
+    kernel_->tally(result);
+    return result;
   }
 
   Status remove(Handle h) override {
@@ -58,23 +71,27 @@ class ReadyListBackend final : public Backend {
   Result<std::size_t> wait(std::span<Event> out, Duration timeout) override {
     if (out.empty()) return Error(Errc::invalid_argument, "wait needs room for at least one event");
     kernel_->begin_call();
-    return kernel_->tally(kernel_->wait_for(timeout, [&] { return collect(out); }));
+    Result<std::size_t> result = kernel_->wait_for(timeout, [&] { return collect(out); });
+    kernel_->tally(result);
+    return result;
   }
 
  private:
-  struct Registration final : Watcher {
+  // One cache line each (see registration_of()).
+  struct alignas(64) Registration final : Watcher {
     ReadyListBackend* backend = nullptr;
-    Handle handle = invalid_handle;
     SocketId socket = kNoSocket;
-    Interest interest = Interest::none;
     std::uint64_t token = 0;
-    Trigger trigger = Trigger::level;
-    bool armed = true;
     // Its place on the ready list, which is threaded through the registrations themselves so
     // that putting one on the list, as every level-triggered report does, allocates nothing.
-    bool queued = false;
     Registration* previous = nullptr;
     Registration* next = nullptr;
+    Handle handle = invalid_handle;
+    Interest interest = Interest::none;
+    Trigger trigger = Trigger::level;
+    bool in_use = false;  // a slot of chunks_ holds a registration only while this is set
+    bool armed = true;
+    bool queued = false;
 
     void on_wakeup(Wakeup why) override { backend->woken(*this, why); }
     void on_closed() override { backend->forget(handle); }
@@ -89,18 +106,15 @@ class ReadyListBackend final : public Backend {
     if (socket == kNoSocket) return refusal(Errc::bad_handle, "add", h, "is not an open socket");
     if (registration_of(h) != nullptr)
       return refusal(Errc::already_registered, "add", h, "is registered already");
-    auto r = std::make_unique<Registration>();
-    r->backend = this;
-    r->handle = h;
-    r->socket = socket;
-    r->interest = interest;
-    r->token = token;
-    r->trigger = trigger;
-    kernel_->watch(socket, r.get());
-    Registration& added = *r;
-    const auto number = static_cast<std::size_t>(h);  // an open socket's handle is a number
-    if (number >= registrations_.size()) registrations_.resize(number + 1);
-    registrations_[number] = std::move(r);
+    Registration& added = slot_for(h);
+    added.backend = this;
+    added.handle = h;
+    added.socket = socket;
+    added.interest = interest;
+    added.token = token;
+    added.trigger = trigger;
+    added.in_use = true;
+    kernel_->watch(socket, &added);
     // A new registration is checked once, as ep_insert() does, so what is ready now is reported.
     if (ready_now(added) != Readiness::none) enqueue(added);
     return {};
@@ -141,9 +155,30 @@ class ReadyListBackend final : public Backend {
     if (concerns) enqueue(r);
   }
 
+  // Registrations live by handle number in chunks of kChunkSize slots, which never move (the ready
+  // list and the sockets' watcher lists point at them) and are reused as numbers are: finding one
+  // is two indexings, and with many connections each costs one cache line, not a heap block of
+  // its own plus a pointer to it.
   Registration* registration_of(Handle h) const {
     const auto number = static_cast<std::uint64_t>(h);  // a negative h is huge: never found
-    return number < registrations_.size() ? registrations_[number].get() : nullptr;
+    if (number / kChunkSize >= chunks_.size()) return nullptr;
+    const Chunk& chunk = chunks_[number / kChunkSize];
+    if (!chunk) return nullptr;
+    Registration* r = (*chunk)[number % kChunkSize];
+    return r->in_use ? r : nullptr;
+  }
+
+  // The slot for handle h (an open socket's handle is a number), made if need be.
+  Registration& slot_for(Handle h) {
+    const auto number = static_cast<std::size_t>(h);
+    if (number / kChunkSize >= chunks_.size()) chunks_.resize(number / kChunkSize + 1);
+    Chunk& chunk = chunks_[number / kChunkSize];
+    if (!chunk) {
+      chunk.emplace();
+      for (std::size_t i = 0; i < kChunkSize; ++i)
+        ::new (static_cast<void*>((*chunk)[i])) Registration();
+    }
+    return *(*chunk)[number % kChunkSize];
   }
 
   // Onto the end of the ready list, unless it is on it already.
@@ -168,7 +203,7 @@ class ReadyListBackend final : public Backend {
     if (r == nullptr) return;
     kernel_->unwatch(r->socket, r);
     if (r->queued) unlink(*r);
-    registrations_[static_cast<std::size_t>(h)].reset();
+    *r = Registration();  // the slot is free again
   }
 
   Result<std::size_t> collect(std::span<Event> out) {
@@ -194,8 +229,10 @@ class ReadyListBackend final : public Backend {
 
   std::shared_ptr<FakeKernel> kernel_;
   const Personality& personality_;
+  static constexpr std::size_t kChunkSize = 64;
+  using Chunk = std::optional<AlignedSlots<Registration, kChunkSize>>;
   // By handle number: handle numbers are small and dense (the lowest free one is taken).
-  std::vector<std::unique_ptr<Registration>> registrations_;
+  std::vector<Chunk> chunks_;
   Registration* ready_first_ = nullptr;  // the ready list, oldest first
   Registration* ready_last_ = nullptr;
   std::vector<Registration*> still_level_;  // collect()'s: back on the list once a wait is done

@@ -34,10 +34,26 @@ inline constexpr std::size_t kPayloadShareDenominator = 4;
 // A receiver advertises half its buffer as window (tcp_adv_win_scale = 1).
 inline constexpr std::size_t kAdvertisedWindowDivisor = 2;
 
-struct Socket {
-  // What every call, wake-up and readiness check reads comes first, so that a connection nobody
-  // touched for a while costs few cache misses when it is touched again.
-  SocketId id = kNoSocket;
+// What only listeners and connect attempts use. SocketStore keeps it apart from the Socket, so that
+// it takes no room in the cache lines that every call reads.
+struct SocketSetup {
+  SocketId queued_in = kNoSocket;  // the listener whose accept queue holds this socket
+  // A listener's accept queue.
+  Fifo<SocketId> accept_queue;
+  std::size_t accept_capacity = 0;
+  Endpoint local{0, 0};
+  // The connect attempt under way. `attempt` tells a live attempt's events from abandoned ones.
+  Endpoint connect_to;
+  std::uint64_t attempt = 0;
+  int syn_retransmissions = 0;  // sent again because the accept queue was full
+  int syn_resets = 0;           // answered with a reset (Windows tries again)
+};
+
+// What every call, wake-up and readiness check reads, in three cache lines (SocketStore keeps
+// sockets a line-aligned 192 bytes apart): with many connections each line touched is likely a
+// miss. The first line holds all that facts() reads but the received bytes, which open the second,
+// so a readiness check costs two lines; poll and select check every registered socket per wait.
+struct alignas(64) Socket {
   Handle handle = invalid_handle;  // invalid once closed: an orphan still finishing its work
   TcpState state = TcpState::closed;
   ConnectCall connect_call = ConnectCall::none;
@@ -46,33 +62,25 @@ struct Socket {
   bool write_shut = false;     // SEND_SHUTDOWN
   bool peer_finished = false;  // SOCK_DONE: the FIN arrived, so recv() gives 0 before errors
   bool fin_sent = false;
-  bool connect_failed = false;     // refused or timed out
-  bool reset = false;              // the connection was reset
-  bool nospace = false;            // SOCK_NOSPACE: a writer found no room; wake it when there is
-  bool spurious_readable = false;  // a fault: reported readable until the next recv() or accept()
-  std::error_code error;           // SO_ERROR
-  SocketId peer = kNoSocket;
-  // A listener's accept queue, and the listener whose queue holds this not-yet-accepted socket.
-  Fifo<SocketId> accept_queue;
-  SocketId queued_in = kNoSocket;
-  std::size_t accept_capacity = 0;
+  bool connect_failed = false;       // refused or timed out
+  bool reset = false;                // the connection was reset
+  bool nospace = false;              // SOCK_NOSPACE: a writer found no room; wake it when there is
+  bool spurious_readable = false;    // a fault: reported readable until the next recv() or accept()
+  std::error_code error;             // SO_ERROR
+  std::size_t send_buffer_size = 0;  // SO_SNDBUF as getsockopt reports it
+  StreamBuffer unacknowledged;       // accepted by send(), not yet in the peer's buffer
 
-  std::size_t send_buffer_size = 0;     // SO_SNDBUF as getsockopt reports it
-  std::size_t receive_buffer_size = 0;  // SO_RCVBUF as getsockopt reports it
-  StreamBuffer unacknowledged;          // accepted by send(), not yet in the peer's buffer
-  std::size_t in_flight = 0;            // how many of those are on the wire
   StreamBuffer received;                // arrived, not yet taken by recv()
-  Time last_arrival{0};                 // of this socket's latest outgoing segment
+  std::size_t receive_buffer_size = 0;  // SO_RCVBUF as getsockopt reports it
+  std::size_t in_flight = 0;            // how many of the unacknowledged bytes are on the wire
+  SocketId id = kNoSocket;
+  SocketId peer = kNoSocket;
+  Time last_arrival{0};  // of this socket's latest outgoing segment
+
   std::uint64_t bytes_sent = 0;
   std::unique_ptr<FaultPlan> faults;  // none: the kernel's default plan applies
   WatcherList watchers;
-
-  Endpoint local{0, 0};
-  // The connect attempt under way. `attempt` tells a live attempt's events from abandoned ones.
-  Endpoint connect_to;
-  std::uint64_t attempt = 0;
-  int syn_retransmissions = 0;  // sent again because the accept queue was full
-  int syn_resets = 0;           // answered with a reset (Windows tries again)
+  SocketSetup* setup = nullptr;  // its own, set by SocketStore
 
   std::size_t send_capacity() const {
     return send_buffer_size * kPayloadShareNumerator / kPayloadShareDenominator;
@@ -95,7 +103,7 @@ struct Socket {
   SocketFacts facts() {
     SocketFacts f;
     f.listening = state == TcpState::listening;
-    f.acceptable = f.listening && !accept_queue.empty();
+    f.acceptable = f.listening && !setup->accept_queue.empty();
     f.connecting = state == TcpState::connecting;
     f.closed_state = state == TcpState::closed;
     f.has_data = !received.empty() || spurious_readable;
@@ -107,7 +115,7 @@ struct Socket {
     f.connect_failed = connect_failed;
     if (f.listening && spurious_readable) f.acceptable = true;
     f.bytes_to_read = received.size();
-    f.accept_queue_length = f.listening ? accept_queue.size() : 0;  // another cache line
+    f.accept_queue_length = f.listening ? setup->accept_queue.size() : 0;
     f.send_room = state == TcpState::established && !write_shut ? send_room() : 0;
     if (!f.has_space && state == TcpState::established) nospace = true;
     return f;
