@@ -55,14 +55,6 @@ void FakeKernel::begin_call() {
   if (spurious_wakeups_planned_ || config_.faults.spurious_wakeup > 0) inject_spurious_wakeups();
 }
 
-template <class Call>
-auto FakeKernel::system_call(Call call) -> decltype(call()) {
-  begin_call();
-  auto result = call();
-  tally(result);
-  return result;
-}
-
 void FakeKernel::count_would_block() {
   ++counts_.would_block;
   ++owner_counts_now_->would_block;

@@ -120,10 +120,11 @@ class FakeKernel final : public Net, public Clock, public KernelControls {
   // --- For the backends ---
   // A system call begins: charge its cost, carry out what is due, count it.
   void begin_call();
-  // Counts a would_block result for the current owner. It only looks, so that the caller returns
-  // its Result as it is: each move of one (a variant holding an Error and its string) costs.
-  template <class T>
-  void tally(const Result<T>& result);
+  // A whole system call: begin_call(), then `call`, whose would_block result is counted for the
+  // current owner. The Result is returned as `call` made it: each move of one (a variant holding
+  // an Error and its string) costs.
+  template <class Call>
+  auto system_call(Call call) -> decltype(call());
   SocketId socket_of(Handle h) const { return handles_.find(h); }
   bool is_open(Handle h) const { return socket_of(h) != kNoSocket; }
   // nullopt when the socket is gone. Like tcp_poll(), looking notes that a writer may be waiting
@@ -137,8 +138,8 @@ class FakeKernel final : public Net, public Clock, public KernelControls {
   Result<std::size_t> wait_for(Duration timeout, Collect collect);
 
  private:
-  template <class Call>
-  auto system_call(Call call) -> decltype(call());
+  template <class T>
+  void tally(const Result<T>& result);
   Socket* open_socket_at(Handle h);
   Result<Handle> open_socket(const char* call);
   void close_handle(Handle h, Socket& s, bool abortive);
@@ -160,6 +161,14 @@ class FakeKernel final : public Net, public Clock, public KernelControls {
   CallCounts* owner_counts_now_ = &owner_counts_[owner_];
   bool spurious_wakeups_planned_ = false;  // some plan asks for them: only then draw per call
 };
+
+template <class Call>
+auto FakeKernel::system_call(Call call) -> decltype(call()) {
+  begin_call();
+  auto result = call();
+  tally(result);
+  return result;
+}
 
 template <class T>
 void FakeKernel::tally(const Result<T>& result) {

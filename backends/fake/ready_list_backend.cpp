@@ -43,17 +43,11 @@ class ReadyListBackend final : public Backend {
   const Capabilities& capabilities() const override { return personality_.capabilities; }
 
   Status add(Handle h, Interest interest, std::uint64_t token, Trigger trigger) override {
-    kernel_->begin_call();
-    Status result = add_registration(h, interest, token, trigger);
-    kernel_->tally(result);
-    return result;
+    return kernel_->system_call([&] { return add_registration(h, interest, token, trigger); });
   }
 
   Status modify(Handle h, Interest interest, std::uint64_t token, Trigger trigger) override {
-    kernel_->begin_call();
-    Status result = modify_registration(h, interest, token, trigger);
-    kernel_->tally(result);
-    return result;
+    return kernel_->system_call([&] { return modify_registration(h, interest, token, trigger); });
   }
 
   Status remove(Handle h) override {
@@ -70,10 +64,8 @@ class ReadyListBackend final : public Backend {
 
   Result<std::size_t> wait(std::span<Event> out, Duration timeout) override {
     if (out.empty()) return Error(Errc::invalid_argument, "wait needs room for at least one event");
-    kernel_->begin_call();
-    Result<std::size_t> result = kernel_->wait_for(timeout, [&] { return collect(out); });
-    kernel_->tally(result);
-    return result;
+    return kernel_->system_call(
+        [&] { return kernel_->wait_for(timeout, [&] { return collect(out); }); });
   }
 
  private:

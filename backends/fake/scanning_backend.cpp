@@ -79,10 +79,8 @@ class ScanningBackend final : public Backend {
 
   Result<std::size_t> wait(std::span<Event> out, Duration timeout) override {
     if (out.empty()) return Error(Errc::invalid_argument, "wait needs room for at least one event");
-    kernel_->begin_call();
-    Result<std::size_t> result = kernel_->wait_for(timeout, [&] { return collect(out); });
-    kernel_->tally(result);
-    return result;
+    return kernel_->system_call(
+        [&] { return kernel_->wait_for(timeout, [&] { return collect(out); }); });
   }
 
  private:
