@@ -755,23 +755,52 @@ struct Options : muxlab_bench::Options {
   TimingClock clock = TimingClock::thread_cpu;
 };
 
-// One iteration whose dispatch phase is timed, in seconds; every byte is checked after it.
-double timed_iteration(Dispatcher& dispatcher, Chain& chain, std::size_t active,
-                       TimingClock clock) {
-  chain.start_iteration(active);
-  const long sleeps_before = muxlab_bench::voluntary_context_switches();
-  const double start = muxlab_bench::clock_seconds(clock);
-  dispatcher.dispatch();
-  const double elapsed = muxlab_bench::clock_seconds(clock) - start;
-  const long sleeps = muxlab_bench::voluntary_context_switches() - sleeps_before;
-  chain.check_every_byte_consumed();
-  if (clock == TimingClock::thread_cpu && sleeps > 0)
-    throw Failure(
-        fmt::format("the dispatch slept {} times, and its CPU time leaves the sleep out; "
-                    "time it with --clock=wall",
-                    sleeps));
-  return elapsed;
-}
+// One contender set up on its own n socket pairs, ready to run iterations; or, where it does not
+// run (select past FD_SETSIZE), why not.
+class ContenderOnPairs {
+ public:
+  ContenderOnPairs(const Contender& contender, Cell cell, bool lose_a_byte)
+      : pairs_(cell.pairs), chain_(pairs_, lose_a_byte), active_(cell.active) {
+    Setup setup = contender.set_up(pairs_, chain_);
+    if (auto* not_run = std::get_if<NotRun>(&setup))
+      not_run_ = std::move(*not_run);
+    else
+      dispatcher_ = std::move(std::get<std::unique_ptr<Dispatcher>>(setup));
+  }
+
+  std::optional<NotRun>& not_run() { return not_run_; }
+
+  // Untimed: warms the caches and proves every byte arrives before timing starts.
+  void warm_up() {
+    chain_.start_iteration(active_);
+    dispatcher_->dispatch();
+    chain_.check_every_byte_consumed();
+  }
+
+  // One iteration whose dispatch phase is timed, in seconds; every byte is checked after it.
+  double timed_iteration(TimingClock clock) {
+    chain_.start_iteration(active_);
+    const long sleeps_before = muxlab_bench::voluntary_context_switches();
+    const double start = muxlab_bench::clock_seconds(clock);
+    dispatcher_->dispatch();
+    const double elapsed = muxlab_bench::clock_seconds(clock) - start;
+    const long sleeps = muxlab_bench::voluntary_context_switches() - sleeps_before;
+    chain_.check_every_byte_consumed();
+    if (clock == TimingClock::thread_cpu && sleeps > 0)
+      throw Failure(
+          fmt::format("the dispatch slept {} times, and its CPU time leaves the sleep out; "
+                      "time it with --clock=wall",
+                      sleeps));
+    return elapsed;
+  }
+
+ private:
+  SocketPairs pairs_;
+  Chain chain_;
+  std::size_t active_;
+  std::optional<NotRun> not_run_;
+  std::unique_ptr<Dispatcher> dispatcher_;  // after what it points into, so destroyed first
+};
 
 // One Google Benchmark run of a cell: set up, one untimed iteration, then the timed ones.
 void run_cell(benchmark::State& state, const Contender& contender, Cell cell,
@@ -782,23 +811,15 @@ void run_cell(benchmark::State& state, const Contender& contender, Cell cell,
     return;
   }
   muxlab_bench::guarded(state, record.failure, [&] {
-    SocketPairs pairs(cell.pairs);
-    Chain chain(pairs, options.lose_a_byte);
-    Setup setup = contender.set_up(pairs, chain);
-    if (auto* not_run = std::get_if<NotRun>(&setup)) {
-      record.not_run = std::move(*not_run);
+    ContenderOnPairs side(contender, cell, options.lose_a_byte);
+    if (side.not_run()) {
+      record.not_run = std::move(side.not_run());
       state.SkipWithError(record.not_run->cell_text.c_str());
       return;
     }
-    Dispatcher& dispatcher = *std::get<std::unique_ptr<Dispatcher>>(setup);
-
-    // The untimed iteration warms the caches and proves every byte arrives before timing starts.
-    chain.start_iteration(cell.active);
-    dispatcher.dispatch();
-    chain.check_every_byte_consumed();
-
+    side.warm_up();
     for (auto _ : state)
-      state.SetIterationTime(timed_iteration(dispatcher, chain, cell.active, options.clock));
+      state.SetIterationTime(side.timed_iteration(options.clock));
   });
 }
 
@@ -839,27 +860,6 @@ struct PairedRecord {
   double third_quartile = 0;
 };
 
-// One contender set up on its own n socket pairs.
-class PairedSide {
- public:
-  PairedSide(const Contender& contender, Cell cell, bool lose_a_byte)
-      : pairs_(cell.pairs), chain_(pairs_, lose_a_byte) {
-    Setup setup = contender.set_up(pairs_, chain_);
-    if (auto* not_run = std::get_if<NotRun>(&setup))
-      throw Failure(fmt::format("{} did not run: {}", contender.name, not_run->cell_text));
-    dispatcher_ = std::move(std::get<std::unique_ptr<Dispatcher>>(setup));
-  }
-
-  double iteration(std::size_t active, TimingClock clock) {
-    return timed_iteration(*dispatcher_, chain_, active, clock);
-  }
-
- private:
-  SocketPairs pairs_;
-  Chain chain_;
-  std::unique_ptr<Dispatcher> dispatcher_;  // after what it points into, so destroyed first
-};
-
 // The value below which `fraction` of the sorted `values` lie (nearest rank).
 double quantile(const std::vector<double>& sorted, double fraction) {
   const auto rank =
@@ -885,10 +885,15 @@ PairedRecord run_paired(const Contender& contender, const Contender& baseline, C
                         const Options& options) {
   const PairedBudget budget = paired_budget(options);
 
-  PairedSide mine(contender, cell, options.lose_a_byte);
-  PairedSide theirs(baseline, cell, options.lose_a_byte);
-  mine.iteration(cell.active, options.clock);  // untimed warm-up, bytes checked
-  theirs.iteration(cell.active, options.clock);
+  ContenderOnPairs mine(contender, cell, options.lose_a_byte);
+  ContenderOnPairs theirs(baseline, cell, options.lose_a_byte);
+  for (ContenderOnPairs* side : {&mine, &theirs}) {
+    if (side->not_run())
+      throw Failure(fmt::format("{} did not run: {}",
+                                side == &mine ? contender.name : baseline.name,
+                                side->not_run()->cell_text));
+    side->timed_iteration(options.clock);  // warm-up, bytes checked, time thrown away
+  }
 
   std::vector<double> ratios;
   const double start = muxlab_bench::clock_seconds(TimingClock::wall);
@@ -898,11 +903,11 @@ PairedRecord run_paired(const Contender& contender, const Contender& baseline, C
     double mine_seconds = 0;
     double theirs_seconds = 0;
     if (ratios.size() % 2 == 0) {
-      mine_seconds = mine.iteration(cell.active, options.clock);
-      theirs_seconds = theirs.iteration(cell.active, options.clock);
+      mine_seconds = mine.timed_iteration(options.clock);
+      theirs_seconds = theirs.timed_iteration(options.clock);
     } else {
-      theirs_seconds = theirs.iteration(cell.active, options.clock);
-      mine_seconds = mine.iteration(cell.active, options.clock);
+      theirs_seconds = theirs.timed_iteration(options.clock);
+      mine_seconds = mine.timed_iteration(options.clock);
     }
     ratios.push_back(mine_seconds / theirs_seconds);
   }
