@@ -9,6 +9,7 @@
 #include "fake_kernel.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include <fmt/format.h>
@@ -28,11 +29,12 @@ Error failure(Errc code, const char* call, Handle h, std::string_view why) {
 
 // SO_ERROR is read once: whoever reads it first (recv, send, pending_error) clears it.
 Error take_error(Socket& s, const char* call, Handle h) {
-  return Error(std::exchange(s.error, {}), fmt::format("{} fd {}", call, h));
+  return Error(s.take_error(), fmt::format("{} fd {}", call, h));
 }
 
-std::size_t stored_buffer_size(std::size_t requested, std::size_t minimum) {
-  return std::max(std::min(requested, kMaxBufferRequest) * kBufferSizeDoubling, minimum);
+std::uint32_t stored_buffer_size(std::size_t requested, std::size_t minimum) {
+  return static_cast<std::uint32_t>(
+      std::max(std::min(requested, kMaxBufferRequest) * kBufferSizeDoubling, minimum));
 }
 
 }  // namespace
@@ -67,13 +69,21 @@ CallCounts FakeKernel::counts(Owner owner) const {
 
 // --- Opening, listening, connecting ----------------------------------------------------------
 
-Socket* FakeKernel::open_socket_at(Handle h) {
-  return loopback_->find(handles_.find(h));
+Socket* FakeKernel::socket_at(Handle h) const {
+  return handles_.find(h);
 }
 
 Result<Handle> FakeKernel::open_socket(const char* call) {
+  // Linux keeps a buffer size in an int; so does Socket (in 32 bits).
+  constexpr std::size_t kLargest = std::numeric_limits<int>::max();
+  for (const auto& [name, size] : {std::pair{"send_buffer_size", config_.send_buffer_size},
+                                   std::pair{"receive_buffer_size", config_.receive_buffer_size}})
+    if (size > kLargest)
+      return Error(Errc::invalid_argument,
+                   fmt::format("{}: KernelConfig::{} is {}, more than a socket buffer can be ({})",
+                               call, name, size, kLargest));
   Socket& s = loopback_->create();
-  const std::optional<Handle> h = handles_.allocate(s.id, config_.open_file_limit);
+  const std::optional<Handle> h = handles_.allocate(s, config_.open_file_limit);
   if (!h) {
     loopback_->close(s, false);
     return Error(Errc::too_many_handles,
@@ -92,7 +102,7 @@ Result<Handle> FakeKernel::listen(Endpoint at, int backlog) {
   return system_call([&]() -> Result<Handle> {
     Result<Handle> h = open_socket("listen");
     if (!h) return h;
-    Socket& s = *open_socket_at(*h);
+    Socket& s = *socket_at(*h);
     if (Status bound = loopback_->listen(s, at, backlog); !bound.ok()) {
       close_handle(*h, s, false);
       return bound.error();
@@ -103,7 +113,7 @@ Result<Handle> FakeKernel::listen(Endpoint at, int backlog) {
 
 Status FakeKernel::connect(Handle h, Endpoint to) {
   return system_call([&]() -> Status {
-    Socket* s = open_socket_at(h);
+    Socket* s = socket_at(h);
     if (s == nullptr) return not_open("connect", h);
     if (s->state == TcpState::listening)
       return failure(Errc::already_connected, "connect", h, "is listening");
@@ -116,7 +126,7 @@ Status FakeKernel::connect(Handle h, Endpoint to) {
         if (s->state == TcpState::closed) {
           // The attempt failed: report why (or that it was aborted, if SO_ERROR was read), and
           // make the socket as good as new, as Linux's disconnect does.
-          std::error_code why = std::exchange(s->error, {});
+          std::error_code why = s->take_error();
           if (!why) why = std::make_error_code(std::errc::connection_aborted);
           s->connect_call = ConnectCall::none;
           s->connect_failed = s->reset = s->read_shut = s->write_shut = s->peer_finished = false;
@@ -141,7 +151,7 @@ Status FakeKernel::connect(Handle h, Endpoint to) {
 
 Result<Handle> FakeKernel::accept(Handle listener) {
   return system_call([&]() -> Result<Handle> {
-    Socket* s = open_socket_at(listener);
+    Socket* s = socket_at(listener);
     if (s == nullptr) return not_open("accept", listener);
     if (s->state != TcpState::listening)
       return failure(Errc::invalid_argument, "accept", listener, "is not listening");
@@ -149,7 +159,7 @@ Result<Handle> FakeKernel::accept(Handle listener) {
     if (s->setup->accept_queue.empty())
       return Error(Errc::would_block, fmt::format("accept fd {}", listener));
     Socket* server = loopback_->find(s->setup->accept_queue.front());
-    const std::optional<Handle> h = handles_.allocate(server->id, config_.open_file_limit);
+    const std::optional<Handle> h = handles_.allocate(*server, config_.open_file_limit);
     if (!h)
       return Error(Errc::too_many_handles,
                    fmt::format("accept fd {}: every handle below the open-file limit ({}) is in "
@@ -174,7 +184,7 @@ std::optional<Error> FakeKernel::send_refusal(Socket& s, Handle h) {
     return std::nullopt;
   }
   if (s.state == TcpState::listening) return failure(Errc::broken_pipe, "send", h, "is listening");
-  if (s.error) return take_error(s, "send", h);
+  if (s.has_error()) return take_error(s, "send", h);
   if (s.state == TcpState::connecting)
     return failure(Errc::would_block, "send", h, "the connect has not completed");
   if (s.state != TcpState::established)
@@ -185,7 +195,7 @@ std::optional<Error> FakeKernel::send_refusal(Socket& s, Handle h) {
 
 Result<std::size_t> FakeKernel::send(Handle h, std::span<const std::byte> data) {
   return system_call([&]() -> Result<std::size_t> {
-    Socket* s = open_socket_at(h);
+    Socket* s = socket_at(h);
     if (s == nullptr) return not_open("send", h);
     if (auto refused = send_refusal(*s, h)) return *refused;
     if (data.empty()) return std::size_t{0};
@@ -230,7 +240,7 @@ Result<std::size_t> FakeKernel::recv_without_data(Socket& s, Handle h) {
   }
   // tcp_recvmsg()'s order: the peer's FIN first, then SO_ERROR, then the local shutdown.
   if (s.peer_finished) return std::size_t{0};
-  if (s.error) return take_error(s, "recv", h);
+  if (s.has_error()) return take_error(s, "recv", h);
   if (s.read_shut) return std::size_t{0};
   if (s.state == TcpState::closed)
     return failure(Errc::not_connected, "recv", h, "is not connected");
@@ -239,7 +249,7 @@ Result<std::size_t> FakeKernel::recv_without_data(Socket& s, Handle h) {
 
 Result<std::size_t> FakeKernel::recv(Handle h, std::span<std::byte> into) {
   return system_call([&]() -> Result<std::size_t> {
-    Socket* s = open_socket_at(h);
+    Socket* s = socket_at(h);
     if (s == nullptr) return not_open("recv", h);
     if (s->state == TcpState::listening)
       return failure(Errc::not_connected, "recv", h, "is listening");
@@ -256,7 +266,7 @@ Result<std::size_t> FakeKernel::recv(Handle h, std::span<std::byte> into) {
 
 Status FakeKernel::shutdown(Handle h, Direction d) {
   return system_call([&]() -> Status {
-    Socket* s = open_socket_at(h);
+    Socket* s = socket_at(h);
     if (s == nullptr) return not_open("shutdown", h);
     const bool read = (static_cast<int>(d) & static_cast<int>(Direction::read)) != 0;
     const bool write = (static_cast<int>(d) & static_cast<int>(Direction::write)) != 0;
@@ -298,7 +308,7 @@ void FakeKernel::close_handle(Handle h, Socket& s, bool abortive) {
 
 Status FakeKernel::close(Handle h) {
   return system_call([&]() -> Status {
-    Socket* s = open_socket_at(h);
+    Socket* s = socket_at(h);
     if (s == nullptr) return not_open("close", h);
     close_handle(h, *s, false);
     return {};
@@ -307,7 +317,7 @@ Status FakeKernel::close(Handle h) {
 
 Status FakeKernel::abort(Handle h) {
   return system_call([&]() -> Status {
-    Socket* s = open_socket_at(h);
+    Socket* s = socket_at(h);
     if (s == nullptr) return not_open("abort", h);
     close_handle(h, *s, true);
     return {};
@@ -318,9 +328,9 @@ Status FakeKernel::abort(Handle h) {
 
 Result<std::error_code> FakeKernel::pending_error(Handle h) {
   return system_call([&]() -> Result<std::error_code> {
-    Socket* s = open_socket_at(h);
+    Socket* s = socket_at(h);
     if (s == nullptr) return not_open("pending_error", h);
-    std::error_code error = std::exchange(s->error, {});
+    std::error_code error = s->take_error();
     // Winsock has no EPIPE: a reset after the peer's FIN is still a reset there.
     if (personality_.api == SocketApi::winsock && error == Errc::broken_pipe)
       error = make_error_code(Errc::connection_reset);
@@ -330,7 +340,7 @@ Result<std::error_code> FakeKernel::pending_error(Handle h) {
 
 Status FakeKernel::set_send_buffer(Handle h, std::size_t bytes) {
   return system_call([&]() -> Status {
-    Socket* s = open_socket_at(h);
+    Socket* s = socket_at(h);
     if (s == nullptr) return not_open("set_send_buffer", h);
     s->send_buffer_size = stored_buffer_size(bytes, kMinSendBufferSize);
     if (s->nospace && s->has_send_space()) {
@@ -343,7 +353,7 @@ Status FakeKernel::set_send_buffer(Handle h, std::size_t bytes) {
 
 Status FakeKernel::set_receive_buffer(Handle h, std::size_t bytes) {
   return system_call([&]() -> Status {
-    Socket* s = open_socket_at(h);
+    Socket* s = socket_at(h);
     if (s == nullptr) return not_open("set_receive_buffer", h);
     s->receive_buffer_size = stored_buffer_size(bytes, kMinReceiveBufferSize);
     loopback_->window_opened(*s);
@@ -353,7 +363,7 @@ Status FakeKernel::set_receive_buffer(Handle h, std::size_t bytes) {
 
 Result<std::size_t> FakeKernel::send_buffer(Handle h) {
   return system_call([&]() -> Result<std::size_t> {
-    Socket* s = open_socket_at(h);
+    Socket* s = socket_at(h);
     if (s == nullptr) return not_open("send_buffer", h);
     return s->send_buffer_size;
   });
@@ -361,7 +371,7 @@ Result<std::size_t> FakeKernel::send_buffer(Handle h) {
 
 Result<Endpoint> FakeKernel::local_endpoint(Handle h) {
   return system_call([&]() -> Result<Endpoint> {
-    Socket* s = open_socket_at(h);
+    Socket* s = socket_at(h);
     if (s == nullptr) return not_open("local_endpoint", h);
     return s->setup->local;
   });
@@ -375,7 +385,7 @@ void FakeKernel::reseed(std::uint64_t seed) {
 }
 
 Status FakeKernel::set_faults(Handle h, const FaultPlan& plan) {
-  Socket* s = open_socket_at(h);
+  Socket* s = socket_at(h);
   if (s == nullptr) return not_open("set_faults", h);
   s->faults = std::make_unique<FaultPlan>(plan);
   if (plan.spurious_wakeup > 0) spurious_wakeups_planned_ = true;
@@ -383,7 +393,7 @@ Status FakeKernel::set_faults(Handle h, const FaultPlan& plan) {
 }
 
 Status FakeKernel::reset_at(Handle h, Time at) {
-  Socket* s = open_socket_at(h);
+  Socket* s = socket_at(h);
   if (s == nullptr) return not_open("reset_at", h);
   queue_.schedule(at, [this, id = s->id] {
     if (Socket* target = loopback_->find(id)) loopback_->break_connection(*target);
@@ -392,7 +402,7 @@ Status FakeKernel::reset_at(Handle h, Time at) {
 }
 
 Status FakeKernel::inject_spurious_wakeup(Handle h) {
-  Socket* s = open_socket_at(h);
+  Socket* s = socket_at(h);
   if (s == nullptr) return not_open("inject_spurious_wakeup", h);
   s->spurious_readable = true;
   s->wake(Wakeup::readable);
@@ -416,8 +426,7 @@ void FakeKernel::inject_spurious_wakeups() {
 
 // --- For the backends ------------------------------------------------------------------------
 
-std::optional<SocketFacts> FakeKernel::facts(SocketId id) {
-  Socket* s = loopback_->find(id);
+std::optional<SocketFacts> FakeKernel::facts(Socket* s) {
   if (s == nullptr) return std::nullopt;
   // Built in place in the optional, not built and then copied: the copy reads back with wide loads
   // the single bytes just stored, which stalls the CPU (a failed store-to-load forwarding), and
@@ -429,12 +438,12 @@ std::optional<SocketFacts> FakeKernel::facts(SocketId id) {
   return std::optional<SocketFacts>(std::in_place, FactsOf{*s});
 }
 
-void FakeKernel::watch(SocketId id, Watcher* watcher) {
-  if (Socket* s = loopback_->find(id)) s->watchers.add(watcher);
+void FakeKernel::watch(Socket& s, Watcher* watcher) {
+  s.watchers.add(watcher);
 }
 
-void FakeKernel::unwatch(SocketId id, Watcher* watcher) {
-  if (Socket* s = loopback_->find(id)) s->watchers.remove(watcher);
+void FakeKernel::unwatch(Socket& s, Watcher* watcher) {
+  s.watchers.remove(watcher);
 }
 
 }  // namespace muxlab::fake

@@ -125,13 +125,15 @@ class FakeKernel final : public Net, public Clock, public KernelControls {
   // an Error and its string) costs.
   template <class Call>
   auto system_call(Call call) -> decltype(call());
-  SocketId socket_of(Handle h) const { return handles_.find(h); }
-  bool is_open(Handle h) const { return socket_of(h) != kNoSocket; }
-  // nullopt when the socket is gone. Like tcp_poll(), looking notes that a writer may be waiting
-  // when there is no room, so the room coming back wakes it.
-  std::optional<SocketFacts> facts(SocketId id);
-  void watch(SocketId id, Watcher* watcher);
-  void unwatch(SocketId id, Watcher* watcher);
+  // The socket h names, nullptr when h is not open. A socket outlives its handle, so a watcher
+  // removed when the handle closes (Watcher::on_closed) may keep the pointer until then.
+  Socket* socket_at(Handle h) const;
+  bool is_open(Handle h) const { return socket_at(h) != nullptr; }
+  // nullopt for no socket. Like tcp_poll(), looking notes that a writer may be waiting when there
+  // is no room, so the room coming back wakes it.
+  std::optional<SocketFacts> facts(Socket* s);
+  void watch(Socket& s, Watcher* watcher);
+  void unwatch(Socket& s, Watcher* watcher);
   // Runs `collect` (which fills the caller's events and returns how many) until it finds
   // something or the timeout passes in virtual time, jumping from one scheduled event to the next.
   template <class Collect>
@@ -140,7 +142,6 @@ class FakeKernel final : public Net, public Clock, public KernelControls {
  private:
   template <class T>
   void tally(const Result<T>& result);
-  Socket* open_socket_at(Handle h);
   Result<Handle> open_socket(const char* call);
   void close_handle(Handle h, Socket& s, bool abortive);
   std::optional<Error> send_refusal(Socket& s, Handle h);
@@ -152,7 +153,7 @@ class FakeKernel final : public Net, public Clock, public KernelControls {
   KernelConfig config_;
   EventQueue queue_;
   SeededRandom random_;
-  HandleTable handles_;
+  HandleTable<Socket> handles_;
   std::unique_ptr<Loopback> loopback_;
   Owner owner_ = 0;
   CallCounts counts_;

@@ -24,46 +24,51 @@ inline bool is_handle_number(Handle h) {
          static_cast<std::uint64_t>(std::numeric_limits<int>::max());
 }
 
+// The lowest number a socket gets: 0 to 2 are stdio's.
+inline constexpr std::size_t kFirstHandle = 3;
+
+// What each open number names is an `Open` that outlives the number (the fake kernel's Socket,
+// which goes away only after its handle is closed), held by pointer: finding a handle's socket,
+// which every call does, is then one indexing, not two.
+template <class Open>
 class HandleTable {
  public:
-  static constexpr std::size_t kFirst = 3;
-
-  // The lowest free number below `limit`, now naming `socket`; nullopt when none is left.
-  std::optional<Handle> allocate(SocketId socket, std::size_t limit) {
-    const std::size_t number = free_.empty() ? sockets_.size() : *free_.begin();
+  // The lowest free number below `limit`, now naming `open`; nullopt when none is left.
+  std::optional<Handle> allocate(Open& open, std::size_t limit) {
+    const std::size_t number = free_.empty() ? named_.size() : *free_.begin();
     if (number >= limit) return std::nullopt;
-    if (number == sockets_.size())
-      sockets_.push_back(socket);
+    if (number == named_.size())
+      named_.push_back(&open);
     else {
       free_.erase(free_.begin());
-      sockets_[number] = socket;
+      named_[number] = &open;
     }
     return static_cast<Handle>(number);
   }
 
   void release(Handle h) {
     const auto number = index_of(h);
-    if (!number || sockets_[*number] == kNoSocket) return;
-    sockets_[*number] = kNoSocket;
+    if (!number || named_[*number] == nullptr) return;
+    named_[*number] = nullptr;
     free_.insert(*number);
   }
 
-  // kNoSocket when h is not an open handle (never was, was closed, or is no number at all).
-  SocketId find(Handle h) const {
+  // nullptr when h is not an open handle (never was, was closed, or is no number at all).
+  Open* find(Handle h) const {
     const auto number = index_of(h);
-    return number ? sockets_[*number] : kNoSocket;
+    return number ? named_[*number] : nullptr;
   }
 
  private:
   // Negative ints (and Winsock's INVALID_SOCKET) convert to huge values, which no table reaches.
   std::optional<std::size_t> index_of(Handle h) const {
     const auto number = static_cast<std::uint64_t>(h);
-    if (number >= sockets_.size()) return std::nullopt;
+    if (number >= named_.size()) return std::nullopt;
     return static_cast<std::size_t>(number);
   }
 
-  std::vector<SocketId> sockets_ = std::vector<SocketId>(kFirst, kNoSocket);  // by handle number
-  std::set<std::size_t> free_;  // released numbers below sockets_.size()
+  std::vector<Open*> named_ = std::vector<Open*>(kFirstHandle, nullptr);  // by handle number
+  std::set<std::size_t> free_;  // released numbers below named_.size()
 };
 
 }  // namespace muxlab::fake

@@ -21,8 +21,9 @@ Loopback::Loopback(EventQueue& queue, SeededRandom& random, const KernelConfig& 
 
 Socket& Loopback::create() {
   Socket& s = sockets_.create();
-  s.send_buffer_size = config_.send_buffer_size;
-  s.receive_buffer_size = config_.receive_buffer_size;
+  // FakeKernel::open_socket() has checked that they fit.
+  s.send_buffer_size = static_cast<std::uint32_t>(config_.send_buffer_size);
+  s.receive_buffer_size = static_cast<std::uint32_t>(config_.receive_buffer_size);
   return s;
 }
 
@@ -97,7 +98,7 @@ void Loopback::syn_arrives(SocketId client_id, std::uint64_t attempt) {
     syn_dropped(*client);
     return;
   }
-  Socket& server = create();
+  Socket& server = sockets_.create();
   // An accepted socket inherits the listener's buffer sizes, as on Linux.
   server.send_buffer_size = listener->send_buffer_size;
   server.receive_buffer_size = listener->receive_buffer_size;
@@ -127,7 +128,7 @@ void Loopback::syn_dropped(Socket& client) {
         if (c == nullptr || c->state != TcpState::connecting || c->setup->attempt != attempt)
           return;
         if (sent_again == kSynRetries) {
-          connect_fails(*c, make_error_code(Errc::timed_out));
+          connect_fails(*c, Errc::timed_out);
           return;
         }
         ++c->setup->syn_retransmissions;
@@ -139,7 +140,7 @@ void Loopback::syn_dropped(Socket& client) {
 // listener that appears meanwhile still gets the connection.
 void Loopback::syn_reset(Socket& client) {
   if (client.setup->syn_resets == personality_.syn_resends_after_reset) {
-    connect_fails(client, make_error_code(Errc::connection_refused));
+    connect_fails(client, Errc::connection_refused);
     return;
   }
   ++client.setup->syn_resets;
@@ -151,9 +152,9 @@ void Loopback::syn_reset(Socket& client) {
   });
 }
 
-void Loopback::connect_fails(Socket& client, std::error_code why) {
+void Loopback::connect_fails(Socket& client, Errc why) {
   client.state = TcpState::closed;
-  client.error = why;
+  client.set_error(why);
   client.read_shut = client.write_shut = true;
   client.connect_failed = true;
   client.wake(Wakeup::error);
@@ -190,7 +191,7 @@ void Loopback::transmit(Socket& s) {
   if (const std::size_t n = std::min(unsent, room); n > 0) {
     // The segment's bytes stay at the front of s.unacknowledged until they arrive: segments of one
     // direction arrive in order, and each takes its bytes from there when it does.
-    s.in_flight += n;
+    s.in_flight += static_cast<std::uint32_t>(n);  // n ≤ the unacknowledged bytes, < 4 GiB
     queue_.schedule(arrival_time(s),
                     [this, from = s.id, to = peer->id, n] { data_arrives(from, to, n); });
   }
@@ -242,7 +243,7 @@ void Loopback::data_arrives(SocketId from_id, SocketId to_id, std::size_t count)
   to->wake(Wakeup::readable);
   if (from == nullptr || from->in_flight < count) return;  // reset meanwhile
   from->unacknowledged.discard(count);
-  from->in_flight -= count;
+  from->in_flight -= static_cast<std::uint32_t>(count);
   if (from->nospace && from->has_send_space()) {
     from->nospace = false;
     from->wake(Wakeup::writable);
@@ -282,13 +283,12 @@ void Loopback::reset_arrives(SocketId to_id) {
     return;
   }
   // Linux's choice of error (tcp_reset): after the peer's FIN a reset is a broken pipe.
-  become_reset(*to,
-               make_error_code(to->peer_finished ? Errc::broken_pipe : Errc::connection_reset));
+  become_reset(*to, to->peer_finished ? Errc::broken_pipe : Errc::connection_reset);
 }
 
-void Loopback::become_reset(Socket& s, std::error_code why) {
+void Loopback::become_reset(Socket& s, Errc why) {
   s.state = TcpState::closed;
-  s.error = why;
+  s.set_error(why);
   s.reset = true;
   s.read_shut = s.write_shut = true;
   strand_in_flight(s);
@@ -302,7 +302,7 @@ void Loopback::become_reset(Socket& s, std::error_code why) {
 void Loopback::break_connection(Socket& s) {
   if (s.state != TcpState::established) return;
   send_reset(s);
-  become_reset(s, make_error_code(Errc::connection_reset));
+  become_reset(s, Errc::connection_reset);
 }
 
 // --- Closing ---------------------------------------------------------------------------------

@@ -74,12 +74,12 @@ class Loopback {
   void syn_arrives(SocketId client_id, std::uint64_t attempt);
   void syn_dropped(Socket& client);
   void syn_reset(Socket& client);
-  void connect_fails(Socket& client, std::error_code why);
+  void connect_fails(Socket& client, Errc why);
   void data_arrives(SocketId from_id, SocketId to_id, std::size_t count);
   void fin_arrives(SocketId to_id);
   void send_reset(Socket& s);
   void reset_arrives(SocketId to_id);
-  void become_reset(Socket& s, std::error_code why);
+  void become_reset(Socket& s, Errc why);
   void reclaim_if_done(SocketId id);
   // s is reset: the bytes it has on the wire leave its buffer but must still arrive.
   void strand_in_flight(Socket& s);

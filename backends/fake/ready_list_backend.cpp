@@ -34,7 +34,7 @@ class ReadyListBackend final : public Backend {
       if (!chunk) continue;
       for (std::size_t i = 0; i < kChunkSize; ++i) {
         Registration* r = (*chunk)[i];
-        if (r->in_use) kernel_->unwatch(r->socket, r);
+        if (r->in_use) kernel_->unwatch(*r->socket, r);
         r->~Registration();
       }
     }
@@ -54,7 +54,7 @@ class ReadyListBackend final : public Backend {
     kernel_->begin_call();
     // epoll_ctl(DEL) looks up the fd before the registration; kqueue reports the registration.
     if (personality_.closed_while_registered == ClosedWhileRegistered::dropped &&
-        kernel_->socket_of(h) == kNoSocket)
+        !kernel_->is_open(h))
       return refusal(Errc::bad_handle, "remove", h, "is not an open socket");
     if (registration_of(h) == nullptr)
       return refusal(Errc::not_registered, "remove", h, "is not registered");
@@ -72,7 +72,7 @@ class ReadyListBackend final : public Backend {
   // One cache line each (see registration_of()).
   struct alignas(64) Registration final : Watcher {
     ReadyListBackend* backend = nullptr;
-    SocketId socket = kNoSocket;
+    Socket* socket = nullptr;  // valid while registered: the registration goes when h closes
     std::uint64_t token = 0;
     // Its place on the ready list, which is threaded through the registrations themselves so
     // that putting one on the list, as every level-triggered report does, allocates nothing.
@@ -94,8 +94,8 @@ class ReadyListBackend final : public Backend {
   }
 
   Status add_registration(Handle h, Interest interest, std::uint64_t token, Trigger trigger) {
-    const SocketId socket = kernel_->socket_of(h);
-    if (socket == kNoSocket) return refusal(Errc::bad_handle, "add", h, "is not an open socket");
+    Socket* const socket = kernel_->socket_at(h);
+    if (socket == nullptr) return refusal(Errc::bad_handle, "add", h, "is not an open socket");
     if (registration_of(h) != nullptr)
       return refusal(Errc::already_registered, "add", h, "is registered already");
     Registration& added = slot_for(h);
@@ -106,14 +106,14 @@ class ReadyListBackend final : public Backend {
     added.token = token;
     added.trigger = trigger;
     added.in_use = true;
-    kernel_->watch(socket, &added);
+    kernel_->watch(*socket, &added);
     // A new registration is checked once, as ep_insert() does, so what is ready now is reported.
     if (ready_now(added) != Readiness::none) enqueue(added);
     return {};
   }
 
   Status modify_registration(Handle h, Interest interest, std::uint64_t token, Trigger trigger) {
-    if (kernel_->socket_of(h) == kNoSocket)
+    if (!kernel_->is_open(h))
       return refusal(Errc::bad_handle, "modify", h, "is not an open socket");
     Registration* const found = registration_of(h);
     if (found == nullptr) return refusal(Errc::not_registered, "modify", h, "is not registered");
@@ -193,7 +193,7 @@ class ReadyListBackend final : public Backend {
   void forget(Handle h) {
     Registration* const r = registration_of(h);
     if (r == nullptr) return;
-    kernel_->unwatch(r->socket, r);
+    kernel_->unwatch(*r->socket, r);
     if (r->queued) unlink(*r);
     *r = Registration();  // the slot is free again
   }

@@ -127,7 +127,7 @@ class ScanningBackend final : public Backend {
       std::size_t i = next_scan_ + k;
       if (i >= count) i -= count;
       const Registration& r = registered_[i];
-      const std::optional<SocketFacts> facts = kernel_->facts(kernel_->socket_of(r.handle));
+      const std::optional<SocketFacts> facts = kernel_->facts(kernel_->socket_at(r.handle));
       // poll's POLLNVAL for a number that names no socket any more.
       const Readiness readiness =
           facts ? personality_.readiness(*facts, r.interest) : Readiness::error;

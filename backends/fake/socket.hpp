@@ -9,8 +9,10 @@
 #include <memory>
 #include <optional>
 #include <system_error>
+#include <utility>
 #include <vector>
 
+#include "muxlab/error.hpp"
 #include "muxlab/net.hpp"
 
 #include "fake_kernel.hpp"
@@ -49,12 +51,17 @@ struct SocketSetup {
   int syn_resets = 0;           // answered with a reset (Windows tries again)
 };
 
-// What every call, wake-up and readiness check reads, in three cache lines (SocketStore keeps
-// sockets a line-aligned 192 bytes apart): with many connections each line touched is likely a
-// miss. The first line holds all that facts() reads but the received bytes, which open the second,
-// so a readiness check costs two lines; poll and select check every registered socket per wait.
+// What every call, wake-up and readiness check reads, in two cache lines (SocketStore keeps sockets
+// a line-aligned 128 bytes apart): with many connections each line touched is likely a miss, and
+// one request/response exchange touches both ends. The first line holds all that facts() reads,
+// so a readiness check costs one line; poll and select check every registered socket per wait.
+// The second holds what ties the socket to the wire and to its watchers. The widths are chosen to
+// fit, with a Windows handle of 8 bytes too: SO_ERROR is an Errc in a byte, the buffer sizes are
+// ints in Linux as well, and no buffer holds 4 GiB (StreamBuffer).
 struct alignas(64) Socket {
   Handle handle = invalid_handle;  // invalid once closed: an orphan still finishing its work
+  std::uint32_t in_flight = 0;     // how many of the unacknowledged bytes are on the wire
+  std::uint8_t error = 0;          // SO_ERROR: an Errc, none when zero (set_error, take_error)
   TcpState state = TcpState::closed;
   ConnectCall connect_call = ConnectCall::none;
   bool was_connected = false;
@@ -62,25 +69,30 @@ struct alignas(64) Socket {
   bool write_shut = false;     // SEND_SHUTDOWN
   bool peer_finished = false;  // SOCK_DONE: the FIN arrived, so recv() gives 0 before errors
   bool fin_sent = false;
-  bool connect_failed = false;       // refused or timed out
-  bool reset = false;                // the connection was reset
-  bool nospace = false;              // SOCK_NOSPACE: a writer found no room; wake it when there is
-  bool spurious_readable = false;    // a fault: reported readable until the next recv() or accept()
-  std::error_code error;             // SO_ERROR
-  std::size_t send_buffer_size = 0;  // SO_SNDBUF as getsockopt reports it
-  StreamBuffer unacknowledged;       // accepted by send(), not yet in the peer's buffer
+  bool connect_failed = false;     // refused or timed out
+  bool reset = false;              // the connection was reset
+  bool nospace = false;            // SOCK_NOSPACE: a writer found no room; wake it when there is
+  bool spurious_readable = false;  // a fault: reported readable until the next recv() or accept()
+  std::uint32_t send_buffer_size = 0;     // SO_SNDBUF as getsockopt reports it
+  std::uint32_t receive_buffer_size = 0;  // SO_RCVBUF as getsockopt reports it
+  StreamBuffer unacknowledged;            // accepted by send(), not yet in the peer's buffer
+  StreamBuffer received;                  // arrived, not yet taken by recv()
 
-  StreamBuffer received;                // arrived, not yet taken by recv()
-  std::size_t receive_buffer_size = 0;  // SO_RCVBUF as getsockopt reports it
-  std::size_t in_flight = 0;            // how many of the unacknowledged bytes are on the wire
   SocketId id = kNoSocket;
   SocketId peer = kNoSocket;
   Time last_arrival{0};  // of this socket's latest outgoing segment
-
   std::uint64_t bytes_sent = 0;
   std::unique_ptr<FaultPlan> faults;  // none: the kernel's default plan applies
   WatcherList watchers;
   SocketSetup* setup = nullptr;  // its own, set by SocketStore
+
+  bool has_error() const { return error != 0; }
+  void set_error(Errc why) { error = static_cast<std::uint8_t>(why); }
+  // Reads SO_ERROR, which clears it.
+  std::error_code take_error() {
+    const auto why = static_cast<Errc>(std::exchange(error, std::uint8_t{0}));
+    return why == Errc{} ? std::error_code{} : make_error_code(why);
+  }
 
   std::size_t send_capacity() const {
     return send_buffer_size * kPayloadShareNumerator / kPayloadShareDenominator;
@@ -110,7 +122,7 @@ struct alignas(64) Socket {
     f.read_shut = read_shut;
     f.write_shut = write_shut;
     f.has_space = has_send_space();
-    f.error_pending = static_cast<bool>(error);
+    f.error_pending = has_error();
     f.was_connected = was_connected;
     f.connect_failed = connect_failed;
     if (f.listening && spurious_readable) f.acceptable = true;
@@ -134,5 +146,7 @@ struct alignas(64) Socket {
     }
   }
 };
+static_assert(sizeof(Socket) == 128, "a Socket is two cache lines; see the comment above it");
+static_assert(static_cast<int>(Errc::no_resources) <= 255, "Socket::error keeps an Errc in a byte");
 
 }  // namespace muxlab::fake

@@ -2,14 +2,18 @@
 // A FIFO of bytes: what send() accepted and the peer has not yet acknowledged, or what arrived and
 // recv() has not yet taken. Bytes leave from the front in the order they came in.
 // The bytes are in one block, kept when the buffer empties (as std::vector keeps its capacity), so
-// a connection's steady traffic allocates nothing. The block's capacity is stored at its front,
-// which keeps the buffer to three words: every socket has two, and with many connections each
-// byte of a socket costs (see socket.hpp).
+// a connection's steady traffic allocates nothing. The block's capacity is stored at its front and
+// the offsets are 32 bits, which keeps the buffer to two words: every socket has two, and with many
+// connections each byte of a socket costs (see socket.hpp). A socket buffer holds far less than
+// 4 GiB (SO_SNDBUF is an int, and the fake kernel's at most 416 KiB); more is a length_error.
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <span>
+#include <stdexcept>
 #include <vector>
 
 namespace muxlab::fake {
@@ -27,7 +31,7 @@ class StreamBuffer {
     if (data.empty()) return;
     if (data.size() > capacity() - end_) make_room(data.size());
     std::memcpy(storage() + end_, data.data(), data.size());
-    end_ += data.size();
+    end_ += static_cast<Offset>(data.size());
   }
 
   // A copy of `count` bytes starting `offset` bytes from the front (clipped to what is there).
@@ -53,7 +57,7 @@ class StreamBuffer {
   }
 
   void discard(std::size_t count) {
-    head_ += std::min(count, size());
+    head_ += static_cast<Offset>(std::min(count, size()));
     // Reclaim the consumed front once it is most of what is stored, so a long stream stays
     // bounded without moving the bytes on every read.
     if (head_ == end_) {
@@ -68,7 +72,9 @@ class StreamBuffer {
   void clear() { head_ = end_ = 0; }
 
  private:
+  using Offset = std::uint32_t;
   static constexpr std::size_t kHeader = sizeof(std::size_t);  // the capacity, then the bytes
+  static constexpr std::size_t kMaxSize = std::numeric_limits<Offset>::max();
 
   std::byte* storage() { return block_ ? block_.get() + kHeader : nullptr; }
   const std::byte* storage() const { return block_ ? block_.get() + kHeader : nullptr; }
@@ -81,18 +87,19 @@ class StreamBuffer {
   // Room for `more` bytes after the stored ones: a block twice as large (at least), the stored
   // bytes moved to its front.
   void make_room(std::size_t more) {
-    const std::size_t capacity = std::max(2 * this->capacity(), size() + more);
+    if (more > kMaxSize - size()) throw std::length_error("StreamBuffer: 4 GiB or more");
+    const std::size_t capacity = std::min(std::max(2 * this->capacity(), size() + more), kMaxSize);
     auto bigger = std::make_unique_for_overwrite<std::byte[]>(kHeader + capacity);
     std::memcpy(bigger.get(), &capacity, kHeader);
     if (!empty()) std::memcpy(bigger.get() + kHeader, storage() + head_, size());
-    end_ = size();
+    end_ = static_cast<Offset>(size());
     head_ = 0;
     block_ = std::move(bigger);
   }
 
   std::unique_ptr<std::byte[]> block_;  // none until the first append
-  std::size_t head_ = 0;  // storage()[head_, end_) is stored; before head_ it was taken
-  std::size_t end_ = 0;
+  Offset head_ = 0;  // storage()[head_, end_) is stored; before head_ it was taken
+  Offset end_ = 0;
 };
 
 }  // namespace muxlab::fake

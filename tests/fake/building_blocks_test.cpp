@@ -113,18 +113,19 @@ TEST(SeededRandom, BelowStaysInRangeAndChanceHonoursItsEnds) {
 }
 
 TEST(HandleTable, HandsOutTheLowestFreeNumberBelowTheLimit) {
-  HandleTable t;
-  EXPECT_EQ(t.allocate(10, 6), Handle{3});
-  EXPECT_EQ(t.allocate(11, 6), Handle{4});
-  EXPECT_EQ(t.allocate(12, 6), Handle{5});
-  EXPECT_EQ(t.allocate(13, 6), std::nullopt) << "6 is the limit: 0 to 5 only";
+  HandleTable<int> t;
+  int ten = 10, eleven = 11, twelve = 12, thirteen = 13, fourteen = 14;
+  EXPECT_EQ(t.allocate(ten, 6), Handle{3});
+  EXPECT_EQ(t.allocate(eleven, 6), Handle{4});
+  EXPECT_EQ(t.allocate(twelve, 6), Handle{5});
+  EXPECT_EQ(t.allocate(thirteen, 6), std::nullopt) << "6 is the limit: 0 to 5 only";
   t.release(4);
-  EXPECT_EQ(t.find(4), kNoSocket);
-  EXPECT_EQ(t.find(5), 12u);
-  EXPECT_EQ(t.allocate(14, 6), Handle{4});
-  EXPECT_EQ(t.find(4), 14u);
-  EXPECT_EQ(t.find(invalid_handle), kNoSocket);
-  EXPECT_EQ(t.find(1000), kNoSocket);
+  EXPECT_EQ(t.find(4), nullptr);
+  EXPECT_EQ(t.find(5), &twelve);
+  EXPECT_EQ(t.allocate(fourteen, 6), Handle{4});
+  EXPECT_EQ(t.find(4), &fourteen);
+  EXPECT_EQ(t.find(invalid_handle), nullptr);
+  EXPECT_EQ(t.find(1000), nullptr);
   t.release(invalid_handle);  // harmless
   t.release(1000);
   EXPECT_FALSE(is_handle_number(invalid_handle));

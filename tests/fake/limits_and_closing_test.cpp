@@ -17,7 +17,7 @@ TEST(Limits, SelectRefusesFdValuesFromFdSetSizeOnNamingTheFdAndTheLimit) {
   EXPECT_EQ(f.backend->capabilities().limit, Capabilities::Limit::fd_value);
   EXPECT_EQ(f.backend->capabilities().handle_limit, kSelectSetSize);
   Handle h = invalid_handle;
-  for (std::size_t i = HandleTable::kFirst; i <= kSelectSetSize; ++i)
+  for (std::size_t i = kFirstHandle; i <= kSelectSetSize; ++i)
     h = ok(f.kernel->socket());
   ASSERT_EQ(h, static_cast<Handle>(kSelectSetSize));
   ok(f.backend->add(h - 1, Interest::read, 1), "fd 1023");

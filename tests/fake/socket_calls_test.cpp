@@ -404,6 +404,26 @@ TEST(SocketCalls, CallsOnHandlesThatAreNotOpenSayBadHandle) {
       << closed_again.error().message();
 }
 
+// Linux keeps a buffer size in an int, and so does the fake socket: a configured default beyond
+// that is refused by name when a socket is made, never cut short quietly.
+TEST(SocketCalls, ABufferSizeConfiguredBeyondAnIntIsRefusedByName) {
+  KernelFixture f("epoll");
+  f.kernel->config().send_buffer_size = std::size_t{1} << 31;
+  const Result<Handle> refused = f.kernel->socket();
+  EXPECT_EQ(refused.code(), Errc::invalid_argument);
+  EXPECT_NE(refused.error().message().find("KernelConfig::send_buffer_size is 2147483648"),
+            std::string::npos)
+      << refused.error().message();
+  EXPECT_EQ(f.kernel->listen(Endpoint{}, 1).code(), Errc::invalid_argument);
+  f.kernel->config().send_buffer_size = std::size_t{1} << 30;
+  f.kernel->config().receive_buffer_size = std::size_t{1} << 32;
+  EXPECT_EQ(f.kernel->socket().code(), Errc::invalid_argument);
+  f.kernel->config().receive_buffer_size = std::size_t{1} << 30;
+  const Handle h = ok(f.kernel->socket(), "1 GiB fits");
+  EXPECT_EQ(h, kFirstHandle) << "the refused calls took no handle";
+  EXPECT_EQ(ok(f.kernel->send_buffer(h)), std::size_t{1} << 30);
+}
+
 TEST(SocketCalls, TheOpenFileLimitRefusesSocketsAndLeavesAcceptsQueued) {
   KernelConfig config;
   config.open_file_limit = 8;  // handles 3 to 7
