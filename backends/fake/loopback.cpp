@@ -183,9 +183,11 @@ Time Loopback::arrival_time(Socket& from) {
 
 void Loopback::transmit(Socket& s) {
   if (s.state != TcpState::established) return;
+  const std::size_t unsent = s.unacknowledged.size() - s.in_flight;
+  const bool fin_due = s.write_shut && !s.fin_sent;
+  if (unsent == 0 && !fin_due) return;  // most window updates: the peer had nothing waiting
   Socket* peer = find(s.peer);
   if (peer == nullptr) return;
-  const std::size_t unsent = s.unacknowledged.size() - s.in_flight;
   const std::size_t window = peer->receive_window();
   const std::size_t room = window > s.in_flight ? window - s.in_flight : 0;
   if (const std::size_t n = std::min(unsent, room); n > 0) {
@@ -195,7 +197,7 @@ void Loopback::transmit(Socket& s) {
     queue_.schedule(arrival_time(s),
                     [this, from = s.id, to = peer->id, n] { data_arrives(from, to, n); });
   }
-  if (s.write_shut && !s.fin_sent && s.in_flight == s.unacknowledged.size()) {
+  if (fin_due && s.in_flight == s.unacknowledged.size()) {
     s.fin_sent = true;
     queue_.schedule(arrival_time(s), [this, to = peer->id] { fin_arrives(to); });
   }
