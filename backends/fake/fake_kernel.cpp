@@ -426,18 +426,6 @@ void FakeKernel::inject_spurious_wakeups() {
 
 // --- For the backends ------------------------------------------------------------------------
 
-std::optional<SocketFacts> FakeKernel::facts(Socket* s) {
-  if (s == nullptr) return std::nullopt;
-  // Built in place in the optional, not built and then copied: the copy reads back with wide loads
-  // the single bytes just stored, which stalls the CPU (a failed store-to-load forwarding), and
-  // that made facts() the most expensive step of a wait.
-  struct FactsOf {
-    Socket& socket;
-    operator SocketFacts() const { return socket.facts(); }  // NOLINT: converts on purpose
-  };
-  return std::optional<SocketFacts>(std::in_place, FactsOf{*s});
-}
-
 void FakeKernel::watch(Socket& s, Watcher* watcher) {
   s.watchers.add(watcher);
 }

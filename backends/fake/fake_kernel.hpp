@@ -129,9 +129,6 @@ class FakeKernel final : public Net, public Clock, public KernelControls {
   // removed when the handle closes (Watcher::on_closed) may keep the pointer until then.
   Socket* socket_at(Handle h) const;
   bool is_open(Handle h) const { return socket_at(h) != nullptr; }
-  // nullopt for no socket. Like tcp_poll(), looking notes that a writer may be waiting when there
-  // is no room, so the room coming back wakes it.
-  std::optional<SocketFacts> facts(Socket* s);
   void watch(Socket& s, Watcher* watcher);
   void unwatch(Socket& s, Watcher* watcher);
   // Runs `collect` (which fills the caller's events and returns how many) until it finds

@@ -50,6 +50,9 @@ enum class ClosedWhileRegistered : std::uint8_t {
   fails_wait,         // select: the whole wait fails (EBADF, WSAENOTSOCK)
 };
 
+// Which of the DESIGN table's rules turns a socket's facts into Readiness.
+enum class ReadinessRule : std::uint8_t { linux_epoll_or_poll, linux_select, win32_select, kqueue };
+
 struct Personality {
   std::string_view mechanism;  // "epoll"; the environment is "fake:epoll"
   Capabilities capabilities;
@@ -62,10 +65,7 @@ struct Personality {
   // Windows answers a reset to its SYN by sending the SYN again, twice, a second apart, so a
   // refused connect takes about two seconds even on loopback. Zero elsewhere: refused at once.
   int syn_resends_after_reset;
-  Readiness (*readiness)(const SocketFacts& facts, Interest interest);
-  // Fills in the amounts an event carries besides readiness (kqueue's `data`); nullptr where the
-  // mechanism reports none.
-  void (*amounts)(const SocketFacts& facts, Event& event);
+  ReadinessRule rule;  // how a socket's facts show as Readiness (readiness_rules.hpp)
 };
 
 inline constexpr Duration kSynResendAfterResetInterval = std::chrono::seconds(1);

@@ -20,10 +20,13 @@
 
 #include "aligned_slots.hpp"
 #include "fake_environment.hpp"
+#include "readiness_rules.hpp"
+#include "socket.hpp"
 
 namespace muxlab::fake {
 namespace {
 
+template <ReadinessRule kRule>
 class ReadyListBackend final : public Backend {
  public:
   explicit ReadyListBackend(std::shared_ptr<FakeKernel> kernel)
@@ -126,15 +129,9 @@ class ReadyListBackend final : public Backend {
     return {};
   }
 
-  Readiness ready_now(const Registration& r) const { return readiness_of(r, facts_of(r)); }
-
-  // The socket's state as the registration sees it: nothing while disarmed or once it is gone.
-  std::optional<SocketFacts> facts_of(const Registration& r) const {
-    return r.armed ? kernel_->facts(r.socket) : std::nullopt;
-  }
-
-  Readiness readiness_of(const Registration& r, const std::optional<SocketFacts>& facts) const {
-    return facts ? personality_.readiness(*facts, r.interest) : Readiness::none;
+  // What the registration would report now: nothing while disarmed.
+  static Readiness ready_now(const Registration& r) {
+    return r.armed ? readiness_of<kRule>(r.socket->facts(), r.interest) : Readiness::none;
   }
 
   // A wake-up that concerns nothing the registration asked for is ignored; errors and changes of
@@ -204,11 +201,12 @@ class ReadyListBackend final : public Backend {
     while (n < out.size() && ready_first_ != nullptr) {
       Registration& r = *ready_first_;
       unlink(r);
-      const std::optional<SocketFacts> facts = facts_of(r);
-      const Readiness readiness = readiness_of(r, facts);
+      if (!r.armed) continue;
+      const SocketFacts facts = r.socket->facts();
+      const Readiness readiness = readiness_of<kRule>(facts, r.interest);
       if (readiness == Readiness::none) continue;
       out[n++] = Event{r.handle, readiness, r.token};
-      if (personality_.amounts) personality_.amounts(*facts, out[n - 1]);
+      add_amounts<kRule>(facts, out[n - 1]);
       if (has(r.trigger, Trigger::oneshot))
         r.armed = false;
       else if (!has(r.trigger, Trigger::edge))
@@ -233,7 +231,9 @@ class ReadyListBackend final : public Backend {
 }  // namespace
 
 std::unique_ptr<Backend> make_ready_list_backend(std::shared_ptr<FakeKernel> kernel) {
-  return std::make_unique<ReadyListBackend>(std::move(kernel));
+  return with_rule(kernel->personality().rule, [&](auto rule) -> std::unique_ptr<Backend> {
+    return std::make_unique<ReadyListBackend<decltype(rule)::value>>(std::move(kernel));
+  });
 }
 
 }  // namespace muxlab::fake

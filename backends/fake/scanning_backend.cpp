@@ -15,10 +15,13 @@
 #include <fmt/format.h>
 
 #include "fake_environment.hpp"
+#include "readiness_rules.hpp"
+#include "socket.hpp"
 
 namespace muxlab::fake {
 namespace {
 
+template <ReadinessRule kRule>
 class ScanningBackend final : public Backend {
  public:
   explicit ScanningBackend(std::shared_ptr<FakeKernel> kernel)
@@ -127,10 +130,10 @@ class ScanningBackend final : public Backend {
       std::size_t i = next_scan_ + k;
       if (i >= count) i -= count;
       const Registration& r = registered_[i];
-      const std::optional<SocketFacts> facts = kernel_->facts(kernel_->socket_at(r.handle));
+      Socket* const socket = kernel_->socket_at(r.handle);
       // poll's POLLNVAL for a number that names no socket any more.
       const Readiness readiness =
-          facts ? personality_.readiness(*facts, r.interest) : Readiness::error;
+          socket != nullptr ? readiness_of<kRule>(socket->facts(), r.interest) : Readiness::error;
       if (readiness == Readiness::none) continue;
       out[n++] = Event{r.handle, readiness, r.token};
       if (n == out.size()) next_scan_ = i + 1 < count ? i + 1 : 0;
@@ -149,7 +152,9 @@ class ScanningBackend final : public Backend {
 }  // namespace
 
 std::unique_ptr<Backend> make_scanning_backend(std::shared_ptr<FakeKernel> kernel) {
-  return std::make_unique<ScanningBackend>(std::move(kernel));
+  return with_rule(kernel->personality().rule, [&](auto rule) -> std::unique_ptr<Backend> {
+    return std::make_unique<ScanningBackend<decltype(rule)::value>>(std::move(kernel));
+  });
 }
 
 }  // namespace muxlab::fake

@@ -129,6 +129,8 @@ struct alignas(64) Socket {
     f.bytes_to_read = received.size();
     f.accept_queue_length = f.listening ? setup->accept_queue.size() : 0;
     f.send_room = state == TcpState::established && !write_shut ? send_room() : 0;
+    // Like tcp_poll(), looking notes that a writer may be waiting when there is no room, so the
+    // room coming back wakes it.
     if (!f.has_space && state == TcpState::established) nospace = true;
     return f;
   }
