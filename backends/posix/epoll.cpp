@@ -8,6 +8,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <array>
 #include <vector>
 
 #include <fmt/format.h>
@@ -35,13 +36,25 @@ std::uint32_t native_events(Interest interest, Trigger trigger) {
   return events;
 }
 
+// EPOLLIN, EPOLLPRI, EPOLLOUT, EPOLLERR and EPOLLHUP are bits 0-4, so a 32-entry table maps them
+// in one load; EPOLLRDHUP (bit 13) is added apart. A wait converts every event it returns.
+static_assert(EPOLLIN == 0x01 && EPOLLOUT == 0x04 && EPOLLERR == 0x08 && EPOLLHUP == 0x10);
+constexpr auto kReadinessOfLowBits = [] {
+  std::array<Readiness, 32> table{};
+  for (std::uint32_t events = 0; events < table.size(); ++events) {
+    Readiness r = Readiness::none;
+    if (events & EPOLLIN) r |= Readiness::readable;
+    if (events & EPOLLOUT) r |= Readiness::writable;
+    if (events & EPOLLHUP) r |= Readiness::read_closed | Readiness::write_closed;
+    if (events & EPOLLERR) r |= Readiness::error;
+    table[events] = r;
+  }
+  return table;
+}();
+
 Readiness readiness_of(std::uint32_t events) {
-  Readiness r = Readiness::none;
-  if (events & EPOLLIN) r |= Readiness::readable;
-  if (events & EPOLLOUT) r |= Readiness::writable;
+  Readiness r = kReadinessOfLowBits[events & 0x1f];
   if (events & EPOLLRDHUP) r |= Readiness::read_closed;
-  if (events & EPOLLHUP) r |= Readiness::read_closed | Readiness::write_closed;
-  if (events & EPOLLERR) r |= Readiness::error;
   return r;
 }
 
@@ -67,14 +80,20 @@ class EpollBackend final : public Backend {
   }
 
   Result<std::size_t> wait(std::span<Event> out, Duration timeout) override {
-    if (out.empty()) return Error(Errc::invalid_argument, "wait needs room for at least one event");
-    if (native_.size() < out.size()) native_.resize(out.size());
+    if (out.size() > native_capacity_ || out.empty()) [[unlikely]] {
+      if (out.empty())
+        return Error(Errc::invalid_argument, "wait needs room for at least one event");
+      native_.resize(out.size());
+      native_capacity_ = out.size();
+    }
     const int capacity = static_cast<int>(out.size());
     WaitDeadline deadline(timeout);
-    int n;
-    while ((n = ::epoll_wait(epfd_, native_.data(), capacity, deadline.remaining_ms())) < 0) {
-      if (errno != EINTR) return errno_error(errno, "epoll_wait");
-    }
+    int n = ::epoll_wait(epfd_, native_.data(), capacity, deadline.first_ms());
+    while (n < 0)
+      [[unlikely]] {
+        if (errno != EINTR) return errno_error(errno, "epoll_wait");
+        n = ::epoll_wait(epfd_, native_.data(), capacity, deadline.remaining_ms());
+      }
     for (int i = 0; i < n; ++i) {
       const int fd = native_[i].data.fd;
       out[i] = Event{fd, readiness_of(native_[i].events), tokens_[fd]};
@@ -100,6 +119,8 @@ class EpollBackend final : public Backend {
   int epfd_;
   std::vector<std::uint64_t> tokens_;  // indexed by fd: the kernel hands back the fd, we the token
   std::vector<epoll_event> native_;
+  std::size_t native_capacity_ =
+      0;  // native_.size(), kept apart: 12-byte elements make size() divide
 };
 
 }  // namespace

@@ -32,6 +32,11 @@ class WaitDeadline {
     if (timeout_ != infinite && timeout_ > Duration::zero()) end_ = now() + timeout_;
   }
   bool is_infinite() const { return timeout_ == infinite; }
+  // For the first system call: the timeout as given, in poll's and epoll_wait's milliseconds.
+  int first_ms() {
+    first_ = false;
+    return to_ms(timeout_);
+  }
   // The whole timeout the first time; after an interruption, what is left of it.
   Duration remaining() {
     if (timeout_ == infinite) return infinite;
@@ -43,14 +48,15 @@ class WaitDeadline {
     const Duration left = end_ - now();
     return left > Duration::zero() ? left : Duration::zero();
   }
-  // poll/epoll take milliseconds: round up so a 0.5 ms wait does not become a busy poll.
-  int remaining_ms() {
-    const Duration left = remaining();
-    if (left == infinite) return -1;
-    return static_cast<int>((left.count() + 999'999) / 1'000'000);
-  }
+  int remaining_ms() { return to_ms(remaining()); }
 
  private:
+  // poll/epoll take milliseconds: round up so a 0.5 ms wait does not become a busy poll.
+  static int to_ms(Duration d) {
+    if (d == infinite) return -1;
+    if (d <= Duration::zero()) return 0;
+    return static_cast<int>((d.count() + 999'999) / 1'000'000);
+  }
   static Duration now() {
     timespec ts{};
     ::clock_gettime(CLOCK_MONOTONIC, &ts);
