@@ -116,6 +116,35 @@ CONFORMANCE_TEST(InterruptedWaitResumesWithRemainingTime) {
                                                         : "1 s or more"),
               std::string("120 ms or more (less than 1 s)"));
 }
+
+// The test above allows up to 1 s, wide enough for Wine and loaded machines, and so would pass a
+// wait that started its whole timeout again once. One signal at 60 ms of a 100 ms wait tells:
+// a restart ends at 160 ms, giving up at the signal ends at 60 ms; 40 ms of slack for load.
+CONFORMANCE_TEST(InterruptedWaitDoesNotStartItsTimeoutAgain) {
+  if (env().is_fake()) GTEST_SKIP() << "signals do not reach a virtual kernel";
+  const Connection c = connect_pair();
+  must(backend().add(c.server, Interest::read, 1), "add");
+  struct sigaction action {};
+  struct sigaction previous {};
+  action.sa_handler = count_alarm;  // no SA_RESTART, so the wait fails with EINTR
+  sigemptyset(&action.sa_mask);
+  ASSERT_EQ(sigaction(SIGALRM, &action, &previous), 0);
+  const itimerval once_at_60ms{{0, 0}, {0, 60'000}};
+  g_alarms = 0;
+  ASSERT_EQ(setitimer(ITIMER_REAL, &once_at_60ms, nullptr), 0);
+
+  const Time start = env().clock().now();
+  const std::vector<Event> events = wait(milliseconds(100));
+  const Duration waited = env().clock().now() - start;
+
+  const itimerval off{};
+  setitimer(ITIMER_REAL, &off, nullptr);
+  sigaction(SIGALRM, &previous, nullptr);
+  EXPECT_EQ(g_alarms, 1) << "the signal came during the wait";
+  EXPECT_TRUE(events.empty());
+  EXPECT_GE(waited, milliseconds(100)) << "the interruption ended the wait early";
+  EXPECT_LT(waited, milliseconds(140)) << "the wait started its whole timeout again";
+}
 #endif
 
 }  // namespace
