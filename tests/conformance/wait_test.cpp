@@ -86,28 +86,51 @@ void count_alarm(int) {
   g_alarms = g_alarms + 1;
 }
 
+// SIGALRM from an interval timer, counted by a handler installed without SA_RESTART, so each one
+// makes the wait's system call fail with EINTR. Gone with the object: the timer and the handler.
+class Alarms {
+ public:
+  explicit Alarms(const itimerval& timer) {
+    struct sigaction action {};
+    action.sa_handler = count_alarm;
+    sigemptyset(&action.sa_mask);
+    installed_ = sigaction(SIGALRM, &action, &previous_) == 0;
+    g_alarms = 0;
+    started_ = installed_ && setitimer(ITIMER_REAL, &timer, nullptr) == 0;
+  }
+  ~Alarms() {
+    stop();
+    if (installed_) sigaction(SIGALRM, &previous_, nullptr);
+  }
+  Alarms(const Alarms&) = delete;
+  Alarms& operator=(const Alarms&) = delete;
+
+  bool started() const { return started_; }
+  void stop() {
+    const itimerval off{};
+    setitimer(ITIMER_REAL, &off, nullptr);
+  }
+  int count() const { return g_alarms; }
+
+ private:
+  struct sigaction previous_ {};
+  bool installed_ = false;
+  bool started_ = false;
+};
+
 CONFORMANCE_TEST(InterruptedWaitResumesWithRemainingTime) {
   if (env().is_fake()) GTEST_SKIP() << "signals do not reach a virtual kernel";
   const Connection c = connect_pair();
   must(backend().add(c.server, Interest::read, 1), "add");
-  // No SA_RESTART: every 10 ms the wait's system call fails with EINTR.
-  struct sigaction action {};
-  struct sigaction previous {};
-  action.sa_handler = count_alarm;
-  sigemptyset(&action.sa_mask);
-  ASSERT_EQ(sigaction(SIGALRM, &action, &previous), 0);
-  const itimerval every_10ms{{0, 10'000}, {0, 10'000}};
-  const itimerval off{};
-  g_alarms = 0;
-  ASSERT_EQ(setitimer(ITIMER_REAL, &every_10ms, nullptr), 0);
+  Alarms alarms(itimerval{{0, 10'000}, {0, 10'000}});  // every 10 ms
+  ASSERT_TRUE(alarms.started());
 
   const Time start = env().clock().now();
   const std::vector<Event> events = wait(milliseconds(120));
   const Duration waited = env().clock().now() - start;
 
-  setitimer(ITIMER_REAL, &off, nullptr);
-  sigaction(SIGALRM, &previous, nullptr);
-  EXPECT_GT(g_alarms, 3) << "the wait was interrupted";
+  alarms.stop();
+  EXPECT_GT(alarms.count(), 3) << "the wait was interrupted";
   EXPECT_TRUE(events.empty());
   // An interruption must not end the wait early, nor restart it from the full timeout each time.
   expect_fact(Topic::waiting, "signals every 10 ms during a 120 ms wait: wait returns after",
@@ -124,23 +147,15 @@ CONFORMANCE_TEST(InterruptedWaitDoesNotStartItsTimeoutAgain) {
   if (env().is_fake()) GTEST_SKIP() << "signals do not reach a virtual kernel";
   const Connection c = connect_pair();
   must(backend().add(c.server, Interest::read, 1), "add");
-  struct sigaction action {};
-  struct sigaction previous {};
-  action.sa_handler = count_alarm;  // no SA_RESTART, so the wait fails with EINTR
-  sigemptyset(&action.sa_mask);
-  ASSERT_EQ(sigaction(SIGALRM, &action, &previous), 0);
-  const itimerval once_at_60ms{{0, 0}, {0, 60'000}};
-  g_alarms = 0;
-  ASSERT_EQ(setitimer(ITIMER_REAL, &once_at_60ms, nullptr), 0);
+  Alarms alarms(itimerval{{0, 0}, {0, 60'000}});  // once, at 60 ms
+  ASSERT_TRUE(alarms.started());
 
   const Time start = env().clock().now();
   const std::vector<Event> events = wait(milliseconds(100));
   const Duration waited = env().clock().now() - start;
 
-  const itimerval off{};
-  setitimer(ITIMER_REAL, &off, nullptr);
-  sigaction(SIGALRM, &previous, nullptr);
-  EXPECT_EQ(g_alarms, 1) << "the signal came during the wait";
+  alarms.stop();
+  EXPECT_EQ(alarms.count(), 1) << "the signal came during the wait";
   EXPECT_TRUE(events.empty());
   EXPECT_GE(waited, milliseconds(100)) << "the interruption ended the wait early";
   EXPECT_LT(waited, milliseconds(140)) << "the wait started its whole timeout again";
