@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <memory>
 #include <vector>
 
 #include <fmt/format.h>
@@ -83,17 +84,16 @@ class EpollBackend final : public Backend {
     if (out.size() > native_capacity_ || out.empty()) [[unlikely]] {
       if (out.empty())
         return Error(Errc::invalid_argument, "wait needs room for at least one event");
-      native_.resize(out.size());
+      native_ = std::make_unique<epoll_event[]>(out.size());
       native_capacity_ = out.size();
     }
     const int capacity = static_cast<int>(out.size());
     WaitDeadline deadline(timeout);
-    int n = ::epoll_wait(epfd_, native_.data(), capacity, deadline.first_ms());
-    while (n < 0)
-      [[unlikely]] {
-        if (errno != EINTR) return errno_error(errno, "epoll_wait");
-        n = ::epoll_wait(epfd_, native_.data(), capacity, deadline.remaining_ms());
-      }
+    int n = ::epoll_wait(epfd_, native_.get(), capacity, deadline.first_ms());
+    while (n < 0) {
+      if (errno != EINTR) return errno_error(errno, "epoll_wait");
+      n = ::epoll_wait(epfd_, native_.get(), capacity, deadline.remaining_ms());
+    }
     for (int i = 0; i < n; ++i) {
       const int fd = native_[i].data.fd;
       out[i] = Event{fd, readiness_of(native_[i].events), tokens_[fd]};
@@ -118,9 +118,10 @@ class EpollBackend final : public Backend {
 
   int epfd_;
   std::vector<std::uint64_t> tokens_;  // indexed by fd: the kernel hands back the fd, we the token
-  std::vector<epoll_event> native_;
-  std::size_t native_capacity_ =
-      0;  // native_.size(), kept apart: 12-byte elements make size() divide
+  // What the kernel fills, with its length: a vector's size() would divide by the 12-byte
+  // epoll_event on every wait.
+  std::unique_ptr<epoll_event[]> native_;
+  std::size_t native_capacity_ = 0;
 };
 
 }  // namespace
