@@ -292,7 +292,9 @@ Status FakeKernel::shutdown(Handle h, Direction d) {
       s->write_shut = true;
       loopback_->transmit(*s);  // the FIN follows whatever is still queued
     }
-    s->wake(Wakeup::state_changed);
+    s->wake(read && write ? Wakeup::state_changed
+            : read        ? Wakeup::receive_shut
+                          : Wakeup::send_shut);
     return {};
   });
 }

@@ -54,7 +54,18 @@ using Owner = std::uint64_t;
 // Linux's wake-up callbacks (sk_data_ready, sk_write_space, sk_error_report, sk_state_change).
 // epoll ignores a wake-up that concerns nothing a registration asked for, which is what makes
 // edge-triggered reports exact: no event after a partial read, one on every arrival of data.
-enum class Wakeup : std::uint8_t { readable, writable, error, state_changed };
+// receive_shut and send_shut are state changes that Linux reports through sk_state_change like
+// any other, so epoll treats them as state_changed; they are told apart for kqueue, where BSD
+// wakes only the buffer whose side shut (socantrcvmore: the read filter; socantsendmore: the
+// write filter).
+enum class Wakeup : std::uint8_t {
+  readable,
+  writable,
+  error,
+  state_changed,
+  receive_shut,  // nothing more will arrive: the peer's FIN, or a local shutdown(read)
+  send_shut,     // nothing more can be sent: a local shutdown(write)
+};
 
 // A registration listening to a socket: fake epoll and kqueue keep their ready lists this way.
 class Watcher {

@@ -257,7 +257,7 @@ void Loopback::fin_arrives(SocketId to_id) {
   if (to == nullptr || to->state != TcpState::established) return;
   to->read_shut = true;
   to->peer_finished = true;
-  to->wake(Wakeup::state_changed);
+  to->wake(Wakeup::receive_shut);
 }
 
 // What was not yet sent is lost; what is on the wire still arrives, then the RST.
