@@ -12,6 +12,7 @@
 #include "muxlab/backend.hpp"
 #include "muxlab/readiness.hpp"
 
+#include "fake_kernel.hpp"  // Wakeup
 #include "personality.hpp"
 
 namespace muxlab::fake::rules {
@@ -103,6 +104,35 @@ inline Readiness kqueue(const SocketFacts& facts, Interest interest) {
       r |= Readiness::writable;
   }
   return r;
+}
+
+// Which of kqueue's two filters a wake-up runs. BSD keeps a socket's knotes per filter on the
+// buffer the filter watches (FreeBSD's soo_kqfilter(): EVFILT_READ on so_rcv's list, EVFILT_WRITE
+// on so_snd's), and sowakeup() runs the list of the one buffer that changed: data arriving and the
+// FIN (socantrcvmore) wake the read filter, acknowledged data (tcp_input's sowwakeup() after
+// sbcut) and a local shutdown(write) (socantsendmore) the write filter. A connect that completes
+// or fails, and a reset, change both buffers (soisconnected, soisdisconnected).
+inline Interest kqueue_filters_woken(Wakeup why) {
+  switch (why) {
+    case Wakeup::readable:
+    case Wakeup::receive_shut:
+      return Interest::read;
+    case Wakeup::writable:
+    case Wakeup::send_shut:
+      return Interest::write;
+    case Wakeup::error:
+    case Wakeup::state_changed:
+      break;
+  }
+  return Interest::read_write;
+}
+
+// The filters of `interest` that are true now: those EV_ADD (or EV_ENABLE) activates at once.
+inline Interest kqueue_filters_true(const SocketFacts& facts, Interest interest) {
+  Interest fired = Interest::none;
+  for (Interest filter : {Interest::read, Interest::write})
+    if (has(interest, filter) && kqueue(facts, filter) != Readiness::none) fired |= filter;
+  return fired;
 }
 
 // kqueue's `data`: EVFILT_READ gives the bytes to read (a listener: its accept queue's length),

@@ -7,13 +7,27 @@
 // That is how Linux's ep_poll_callback() and ep_send_events() work, and it gives EPOLLET's fine
 // print without special cases: every arrival of data wakes (an event), a partial read does not
 // (none), modify() checks readiness afresh (re-reports), and a report carries everything ready now
-// (with IN|OUT|ET every event has OUT). kqueue's EV_CLEAR and EV_ONESHOT are modelled the same way.
+// (with IN|OUT|ET every event has OUT).
+//
+// kqueue differs in what a wake-up concerns. A registration stands for two knotes, one per filter
+// (FreeBSD's soo_kqfilter() puts EVFILT_READ on the receive buffer's knote list and EVFILT_WRITE on
+// the send buffer's), and a wake-up runs only the filters of the buffer that changed
+// (rules::kqueue_filters_woken: sowakeup() on so_rcv or so_snd). The registration remembers which
+// filters fired since its last report (`fired`: the knotes KNOTE() activated), and an EV_CLEAR or
+// EV_ONESHOT report checks those alone (filt_soread(), filt_sowrite() once more, as kqueue_scan()
+// does) and forgets them: so with both filters an arrival of data reports readable only, and
+// writable comes when an acknowledgment frees send space. EV_ADD and EV_ENABLE check both filters
+// (a modify() re-reports what is true). A level-triggered knote stays queued while its filter is
+// true, so a level report is every filter true now. FreeBSD hands out an EV_ONESHOT knote without
+// checking it again; macOS checks it like the others (knote_process() runs f_process), which is
+// what this does: docs/kqueue.md.
 //
 // A registration belongs to the socket, not the number: when the handle is closed it goes away
 // silently (epoll) or is removed (kqueue), as the table says.
 #include <cstddef>
 #include <new>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -87,6 +101,7 @@ class ReadyListBackend final : public Backend {
     bool in_use = false;  // a slot of chunks_ holds a registration only while this is set
     bool armed = true;
     bool queued = false;
+    Interest fired = Interest::none;  // kqueue: the filters woken since the last report
 
     void on_wakeup(Wakeup why) override { backend->woken(*this, why); }
     void on_closed() override { backend->forget(handle); }
@@ -111,7 +126,7 @@ class ReadyListBackend final : public Backend {
     added.in_use = true;
     kernel_->watch(*socket, &added);
     // A new registration is checked once, as ep_insert() does, so what is ready now is reported.
-    if (ready_now(added) != Readiness::none) enqueue(added);
+    check_afresh(added);
     return {};
   }
 
@@ -125,7 +140,7 @@ class ReadyListBackend final : public Backend {
     r.token = token;
     r.trigger = trigger;
     r.armed = true;
-    if (ready_now(r) != Readiness::none) enqueue(r);
+    check_afresh(r);
     return {};
   }
 
@@ -134,10 +149,25 @@ class ReadyListBackend final : public Backend {
     return r.armed ? readiness_of<kRule>(r.socket->facts(), r.interest) : Readiness::none;
   }
 
+  // What is ready now goes on the ready list; for kqueue that is which filters EV_ADD activates.
+  void check_afresh(Registration& r) {
+    if constexpr (kRule == ReadinessRule::kqueue)
+      r.fired = rules::kqueue_filters_true(r.socket->facts(), r.interest);
+    if (ready_now(r) != Readiness::none) enqueue(r);
+  }
+
   // A wake-up that concerns nothing the registration asked for is ignored; errors and changes of
-  // state concern everyone (the kernel adds EPOLLERR|EPOLLHUP to every registration).
+  // state concern everyone (the kernel adds EPOLLERR|EPOLLHUP to every registration). On kqueue a
+  // wake-up concerns the filters of the buffer that changed.
   void woken(Registration& r, Wakeup why) {
     if (!r.armed) return;
+    if constexpr (kRule == ReadinessRule::kqueue) {
+      const Interest filters = rules::kqueue_filters_woken(why) & r.interest;
+      if (filters == Interest::none) return;
+      r.fired |= filters;
+      enqueue(r);
+      return;
+    }
     const bool concerns = why == Wakeup::readable   ? has(r.interest, Interest::read)
                           : why == Wakeup::writable ? has(r.interest, Interest::write)
                                                     : true;
@@ -195,6 +225,15 @@ class ReadyListBackend final : public Backend {
     *r = Registration();  // the slot is free again
   }
 
+  // What a wait checks of a registration it takes off the list: its whole interest, except an
+  // edge-triggered or one-shot kqueue registration, whose knotes not woken since are not queued.
+  static Interest filters_to_check(Registration& r) {
+    if constexpr (kRule == ReadinessRule::kqueue) {
+      if (r.trigger != Trigger::level) return r.interest & std::exchange(r.fired, Interest::none);
+    }
+    return r.interest;
+  }
+
   Result<std::size_t> collect(std::span<Event> out) {
     std::size_t n = 0;
     still_level_.clear();
@@ -203,7 +242,7 @@ class ReadyListBackend final : public Backend {
       unlink(r);
       if (!r.armed) continue;
       const SocketFacts facts = r.socket->facts();
-      const Readiness readiness = readiness_of<kRule>(facts, r.interest);
+      const Readiness readiness = readiness_of<kRule>(facts, filters_to_check(r));
       if (readiness == Readiness::none) continue;
       out[n++] = Event{r.handle, readiness, r.token};
       add_amounts<kRule>(facts, out[n - 1]);
