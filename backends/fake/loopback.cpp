@@ -246,8 +246,12 @@ void Loopback::data_arrives(SocketId from_id, SocketId to_id, std::size_t count)
   if (from == nullptr || from->in_flight < count) return;  // reset meanwhile
   from->unacknowledged.discard(count);
   from->in_flight -= static_cast<std::uint32_t>(count);
+  // The arrival acknowledges the bytes at once (no delayed acknowledgment here), freeing their
+  // space in the sender's buffer.
   if (from->nospace && from->has_send_space()) {
     from->nospace = false;
+    from->wake(Wakeup::writable);
+  } else if (personality_.acks_wake_writers) {
     from->wake(Wakeup::writable);
   }
 }

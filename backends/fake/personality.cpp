@@ -26,6 +26,7 @@ constexpr std::array<Personality, 5> kPersonalities = {{
         .api = SocketApi::linux_sockets,
         .syn_resends_after_reset = 0,
         .rule = ReadinessRule::linux_epoll_or_poll,
+        .acks_wake_writers = false,
     },
     {
         .mechanism = "poll",
@@ -40,6 +41,7 @@ constexpr std::array<Personality, 5> kPersonalities = {{
         .api = SocketApi::linux_sockets,
         .syn_resends_after_reset = 0,
         .rule = ReadinessRule::linux_epoll_or_poll,
+        .acks_wake_writers = false,
     },
     {
         .mechanism = "select",
@@ -54,6 +56,7 @@ constexpr std::array<Personality, 5> kPersonalities = {{
         .api = SocketApi::linux_sockets,
         .syn_resends_after_reset = 0,
         .rule = ReadinessRule::linux_select,
+        .acks_wake_writers = false,
     },
     {
         .mechanism = "win32-select",
@@ -68,6 +71,7 @@ constexpr std::array<Personality, 5> kPersonalities = {{
         .api = SocketApi::winsock,
         .syn_resends_after_reset = 2,
         .rule = ReadinessRule::win32_select,
+        .acks_wake_writers = false,
     },
     {
         .mechanism = "kqueue",
@@ -82,6 +86,7 @@ constexpr std::array<Personality, 5> kPersonalities = {{
         .api = SocketApi::bsd_sockets,
         .syn_resends_after_reset = 0,
         .rule = ReadinessRule::kqueue,
+        .acks_wake_writers = true,
     },
 }};
 

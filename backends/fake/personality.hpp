@@ -66,6 +66,10 @@ struct Personality {
   // refused connect takes about two seconds even on loopback. Zero elsewhere: refused at once.
   int syn_resends_after_reset;
   ReadinessRule rule;  // how a socket's facts show as Readiness (readiness_rules.hpp)
+  // BSD wakes a socket's writers on every acknowledgment of data (tcp_input's sowwakeup() after
+  // sbcut), so kqueue's write filter is checked whenever send space frees up. Linux wakes a writer
+  // only once one found no room (SOCK_NOSPACE) and enough has freed, which EPOLLET's reports show.
+  bool acks_wake_writers;
 };
 
 inline constexpr Duration kSynResendAfterResetInterval = std::chrono::seconds(1);

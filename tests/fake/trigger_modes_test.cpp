@@ -153,6 +153,20 @@ TEST_F(KqueueFilters, EdgeTriggeredArrivalFiresTheReadFilterOnly) {
   EXPECT_EQ(f.recv(p.server), "xyz");
 }
 
+TEST_F(KqueueFilters, EdgeTriggeredWriteFilterFiresWhenAnAcknowledgmentFreesSpace) {
+  const Pair p = f.connect_pair();
+  ok(f.backend->add(p.server, Interest::read_write, 1, Trigger::edge));
+  EXPECT_EQ(event_of(p.server).readiness, W);
+  f.send(p.server, "y");
+  const Event e = event_of(p.server, milliseconds(20));
+  EXPECT_EQ(e.readiness, W) << "the peer's acknowledgment of \"y\" freed send space";
+  EXPECT_EQ(e.read_data, kNotReported);
+  EXPECT_GT(e.write_data, 0);
+  EXPECT_EQ(f.recv(p.client), "y");
+  EXPECT_EQ(event_of(p.server, milliseconds(20)).readiness, Readiness::none)
+      << "the peer reading it frees nothing on this side";
+}
+
 TEST_F(KqueueFilters, EdgeTriggeredWriteFilterFiresWhenThePeerDrainsAFullBuffer) {
   const Pair p = f.connect_pair();
   ok(f.kernel->set_send_buffer(p.client, 4096));
