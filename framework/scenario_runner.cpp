@@ -27,6 +27,13 @@ struct SocketState {
   std::uint64_t reports = 0;
 };
 
+// A step that cannot run at all (its socket has no handle): the runner turns it into that step's
+// failure, so no lookup can end the process.
+struct StepCannotRun {
+  std::string expected;
+  std::string actual;
+};
+
 struct RunningProgram {
   Scheduler::ProgramId id = 0;
   std::unique_ptr<ProgramContext> context;
@@ -99,7 +106,14 @@ class ScriptRunner {
 
     for (const Step& step : scenario_.steps) {
       const std::size_t trace_mark = trace_->records().size();
-      std::optional<std::pair<std::string, std::string>> mismatch = execute(step);
+      std::optional<std::pair<std::string, std::string>> mismatch;
+      try {
+        mismatch = execute(step);
+      } catch (const StepCannotRun& e) {
+        mismatch = std::pair{e.expected, e.actual};
+      } catch (const std::exception& e) {  // a runner bug: this script fails, the run goes on
+        mismatch = std::pair{"the step to run", fmt::format("internal error: {}", e.what())};
+      }
       if (mismatch) {
         const std::size_t from = trace_mark > 12 ? trace_mark - 12 : 0;
         const std::size_t to = std::min(trace_->records().size(), trace_mark + 40);
@@ -158,15 +172,14 @@ class ScriptRunner {
     switch (step.kind) {
       case StepKind::socket: {
         Result<Handle> r = net().socket();
-        if (r) sockets_[step.name] = SocketState{*r, true};
+        created(step, r);
         return judge_status(want, as_status(r));
       }
       case StepKind::listen: {
         Result<Handle> r = net().listen(Endpoint{}, static_cast<int>(step.size));
-        if (r) {
-          sockets_[step.name] = SocketState{*r, true};
+        created(step, r);
+        if (r)
           if (auto at = net().local_endpoint(*r)) endpoints_[step.name] = *at;
-        }
         return judge_status(want, as_status(r));
       }
       case StepKind::connect: {
@@ -178,7 +191,7 @@ class ScriptRunner {
       }
       case StepKind::accept: {
         Result<Handle> r = net().accept(socket(step.target));
-        if (r) sockets_[step.name] = SocketState{*r, true};
+        created(step, r);
         return judge_status(want, as_status(r));
       }
       case StepKind::send:
@@ -204,7 +217,7 @@ class ScriptRunner {
         return judge_status(want, net().shutdown(socket(step.name), step.direction));
       case StepKind::close:
       case StepKind::abort: {
-        SocketState& s = sockets_[step.name];
+        SocketState& s = socket_state(step.name);
         Status r = step.kind == StepKind::close ? net().close(s.handle) : net().abort(s.handle);
         if (r) s.open = false;
         return judge_status(want, r);
@@ -236,7 +249,7 @@ class ScriptRunner {
         return std::pair{want.to_string(), *r ? error_name(*r) : "ok"};
       }
       case StepKind::watch: {
-        SocketState* state = &sockets_[step.name];
+        SocketState* state = &socket_state(step.name);
         return judge_status(want, scheduler_->watch(
                                       state->handle, step.interest,
                                       [state](Readiness r) {
@@ -259,7 +272,7 @@ class ScriptRunner {
       case StepKind::start:
         return execute_start(step);
       case StepKind::run_until: {
-        const RunningProgram& p = programs_.at(step.name);
+        const RunningProgram& p = program(step.name);
         const Status r = scheduler_->run_until([&] { return scheduler_->program(p.id).finished; },
                                                scaled(step.duration));
         if (!r)
@@ -269,19 +282,19 @@ class ScriptRunner {
         return program_failure(step.name);
       }
       case StepKind::expect_output: {
-        const std::string& output = programs_.at(step.name).context->output;
+        const std::string& output = program(step.name).context->output;
         if (output == step.payload) return program_failure(step.name);
         return std::pair{fmt::format("output \"{}\"", printable(step.payload)),
                          fmt::format("output \"{}\"", printable(output))};
       }
       case StepKind::expect_finished: {
-        const Scheduler::Program& p = scheduler_->program(programs_.at(step.name).id);
+        const Scheduler::Program& p = scheduler_->program(program(step.name).id);
         if (p.finished == (step.number == 1)) return program_failure(step.name);
         return std::pair{step.number ? "finished" : "running", p.finished ? "finished" : "running"};
       }
       case StepKind::expect_failed: {
         // The one step a program's failure passes instead of failing.
-        const Scheduler::Program& p = scheduler_->program(programs_.at(step.name).id);
+        const Scheduler::Program& p = scheduler_->program(program(step.name).id);
         const std::string want = fmt::format("a failure saying \"{}\"", printable(step.payload));
         if (!p.finished) return std::pair{want, "it is still running"};
         if (p.failure.empty()) return std::pair{want, "it finished without failure"};
@@ -290,7 +303,7 @@ class ScriptRunner {
         return {};
       }
       case StepKind::expect_elapsed: {
-        const Scheduler::Program& p = scheduler_->program(programs_.at(step.name).id);
+        const Scheduler::Program& p = scheduler_->program(program(step.name).id);
         if (!p.finished) return std::pair{"a finished program", "it is still running"};
         return judge_time(step, p.ended - p.started);
       }
@@ -320,7 +333,38 @@ class ScriptRunner {
     return std::pair{"a known step", "an unknown one"};
   }
 
-  Handle socket(const std::string& name) { return sockets_.at(name).handle; }
+  // A socket step names a socket an earlier step made (the parser checks that); if that step's
+  // call failed, there is no handle to use, and this step cannot run.
+  SocketState& socket_state(const std::string& name) {
+    if (auto it = sockets_.find(name); it != sockets_.end()) return it->second;
+    const auto failed = failed_creations_.find(name);
+    if (failed == failed_creations_.end())
+      throw StepCannotRun{fmt::format("'{}' to be a socket", name), "no step made it"};
+    throw StepCannotRun{
+        fmt::format("'{}' to be a socket", name),
+        fmt::format("it has no handle: its {} at line {} failed ({})", failed->second.call,
+                    failed->second.line, failed->second.error)};
+  }
+  Handle socket(const std::string& name) { return socket_state(name).handle; }
+
+  void created(const Step& step, const Result<Handle>& r) {
+    if (r) {
+      sockets_[step.name] = SocketState{*r, true};
+      failed_creations_.erase(step.name);
+      return;
+    }
+    sockets_.erase(step.name);
+    failed_creations_[step.name] = FailedCreation{step.where.line,
+                                                  step.kind == StepKind::accept   ? "accept"
+                                                  : step.kind == StepKind::listen ? "listen"
+                                                                                  : "socket",
+                                                  error_name(r.code())};
+  }
+
+  const RunningProgram& program(const std::string& name) const {
+    if (auto it = programs_.find(name); it != programs_.end()) return it->second;
+    throw StepCannotRun{fmt::format("'{}' to be a started program", name), "it never started"};
+  }
 
   static std::span<std::byte> as_writable(std::string& s) {
     return {reinterpret_cast<std::byte*>(s.data()), s.size()};
@@ -397,7 +441,7 @@ class ScriptRunner {
   // time passes without a report). Transient states on the way are allowed; the last seen one
   // is what a mismatch shows.
   Mismatch execute_wait(const Step& step, const Expected& want) {
-    SocketState& s = sockets_.at(step.name);
+    SocketState& s = socket_state(step.name);
     s.last_report = Readiness::none;
     const std::uint64_t reports_before = s.reports;
     const Duration limit = scaled(step.duration);
@@ -444,7 +488,7 @@ class ScriptRunner {
   }
 
   Mismatch program_failure(const std::string& name) {
-    const Scheduler::Program& p = scheduler_->program(programs_.at(name).id);
+    const Scheduler::Program& p = scheduler_->program(program(name).id);
     if (p.failure.empty()) return {};
     return std::pair{fmt::format("{} without failure", name),
                      fmt::format("{} failed: {}", name, p.failure)};
@@ -525,6 +569,12 @@ class ScriptRunner {
   std::unique_ptr<Scheduler> scheduler_;
   Time start_{};
   std::map<std::string, SocketState> sockets_;
+  struct FailedCreation {
+    int line = 0;
+    std::string call;  // "accept", "socket", "listen"
+    std::string error;
+  };
+  std::map<std::string, FailedCreation> failed_creations_;  // names whose making call failed
   std::map<std::string, Endpoint> endpoints_;  // listeners' and servers' addresses, by name
   std::map<std::string, RunningProgram> programs_;
 };
