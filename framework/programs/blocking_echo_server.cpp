@@ -4,7 +4,7 @@
 // accept the next. While one client is connected, every other one waits, even if the connected
 // one never says anything: the document's case for the other I/O models.
 //
-// Arguments: none.
+// Arguments: backlog=128, the listen backlog (how many connections may wait to be accepted).
 // Reply:     each message upper-cased ("hello" -> "HELLO").
 // Output:    one line per client it is done with, in that order: "closed\n" when the client
 //            closed its side (recv returned 0), "reset\n" when it was dropped because it aborted
@@ -45,8 +45,8 @@ Task<> blocking_echo_server(ProgramContext& context, Socket listener) {
 
 }  // namespace
 
-Result<Task<>> make_blocking_echo_server(ProgramContext& context, const ProgramArgs&) {
-  Result<Socket> listener = listen_and_publish(context);
+Result<Task<>> make_blocking_echo_server(ProgramContext& context, const ProgramArgs& args) {
+  Result<Socket> listener = listen_and_publish(context, args);
   if (!listener) return listener.error();
   return blocking_echo_server(context, std::move(listener).value());
 }

@@ -6,7 +6,7 @@
 // One thread serves everybody, at the price of a loop that never rests: on the fake kernel its
 // wasted calls cost virtual time and show in the call counts (would_block).
 //
-// Arguments: none.
+// Arguments: backlog=128, the listen backlog (how many connections may wait to be accepted).
 // Reply:     each message upper-cased ("hello" -> "HELLO"), in one send.
 // Output:    one line per client it is done with, in that order: "closed\n" when the client
 //            closed its side (recv returned 0), "reset\n" when it was dropped because it aborted
@@ -65,8 +65,8 @@ Task<> busy_poll_echo_server(ProgramContext& context, Socket listener) {
 
 }  // namespace
 
-Result<Task<>> make_busy_poll_echo_server(ProgramContext& context, const ProgramArgs&) {
-  Result<Socket> listener = listen_and_publish(context);
+Result<Task<>> make_busy_poll_echo_server(ProgramContext& context, const ProgramArgs& args) {
+  Result<Socket> listener = listen_and_publish(context, args);
   if (!listener) return listener.error();
   return busy_poll_echo_server(context, std::move(listener).value());
 }

@@ -8,7 +8,7 @@
 // A client that closes its sending side still gets the replies queued for it before it is
 // closed.
 //
-// Arguments: none.
+// Arguments: backlog=128, the listen backlog (how many connections may wait to be accepted).
 // Reply:     each message upper-cased ("hello" -> "HELLO").
 // Output:    one line per client it is done with, in that order: "closed\n" when the client
 //            closed its side (recv returned 0) and its replies went out, "reset\n" when it was
@@ -99,8 +99,8 @@ class SelectEchoServer {
 
 }  // namespace
 
-Result<Task<>> make_select_echo_server(ProgramContext& context, const ProgramArgs&) {
-  return make_callback_server<SelectEchoServer>(context);
+Result<Task<>> make_select_echo_server(ProgramContext& context, const ProgramArgs& args) {
+  return make_callback_server<SelectEchoServer>(context, args);
 }
 
 }  // namespace muxlab::programs

@@ -5,7 +5,7 @@
 // client's callback reads a message and sends back the reply at once. A client that closes or
 // resets is unregistered and closed, and the others are served on.
 //
-// Arguments: none.
+// Arguments: backlog=128, the listen backlog (how many connections may wait to be accepted).
 // Reply:     each message upper-cased, with "_SB" after it ("hello" -> "HELLO_SB"), in one send.
 // Output:    one line per client it is done with, in that order: "closed\n" when the client
 //            closed its side (recv returned 0), "reset\n" when it was dropped because it aborted
@@ -72,8 +72,8 @@ class SelectorsEchoServer {
 
 }  // namespace
 
-Result<Task<>> make_selectors_echo_server(ProgramContext& context, const ProgramArgs&) {
-  return make_callback_server<SelectorsEchoServer>(context);
+Result<Task<>> make_selectors_echo_server(ProgramContext& context, const ProgramArgs& args) {
+  return make_callback_server<SelectorsEchoServer>(context, args);
 }
 
 }  // namespace muxlab::programs

@@ -65,8 +65,15 @@ void Socket::abort() {
   checked("abort", scheduler_->net().abort(h));
 }
 
-Result<Socket> listen_and_publish(ProgramContext& context) {
-  Result<Handle> h = context.net().listen(Endpoint{}, kListenBacklog);
+Result<Socket> listen_and_publish(ProgramContext& context, const ProgramArgs& args) {
+  const Result<long long> backlog = count_argument(args, "backlog", kDefaultListenBacklog);
+  if (!backlog) return backlog.error();
+  if (*backlog > kMostListenBacklog)
+    return Error(Errc::invalid_argument,
+                 fmt::format("backlog={}: expected at most {}, where Linux's default "
+                             "net.core.somaxconn caps a listen backlog",
+                             *backlog, kMostListenBacklog));
+  Result<Handle> h = context.net().listen(Endpoint{}, static_cast<int>(*backlog));
   if (!h) return h.error();
   Socket listener(context.scheduler, *h);
   Result<Endpoint> at = context.net().local_endpoint(*h);

@@ -103,6 +103,12 @@ class ProgramBench {
         limit);
   }
 
+  // Lets `time` pass (in the environment's time) with every program running.
+  void run_for(Duration time) {
+    const Status ran = scheduler_->run_until([] { return false; }, time);
+    EXPECT_EQ(ran.code(), Errc::timed_out) << ran.error().message() << "\n" << trace_tail();
+  }
+
   bool finished(const std::string& name) const { return program(name).finished; }
   const std::string& output(const std::string& name) const {
     return programs_.at(name).context->output;
@@ -270,6 +276,75 @@ TEST_P(ProgramsTest, EpollServerClosesAClientThatHangsUpAndServesTheNext) {
   bench_.run_until_finished({"client"});
   EXPECT_EQ(bench_.output("client"), "1048576 bytes\n");
   EXPECT_EQ(bench_.output("server"), "hang-up\nanswered 1048576 bytes in partial sends\n");
+}
+
+// --- server arguments -------------------------------------------------------------------------
+
+// backlog=N: while the blocking server is held by a silent client, three more connect at once.
+// Linux calls the accept queue full only when it holds more than the backlog, so with backlog=1
+// two connects complete and the third one's SYN is dropped: that connect is still in progress
+// (its SYN goes again after a second). The fake kernel does the same on every personality. With
+// the default backlog all three complete.
+TEST_P(ProgramsTest, BacklogLimitsTheConnectionsAServerQueues) {
+  std::vector<std::string> clients;
+  auto connected_clients = [&] {
+    return std::count_if(clients.begin(), clients.end(), [&](const std::string& client) {
+      return bench_.calls(client, "pending_error", "ok") == 1;
+    });
+  };
+  auto connects_in_progress = [&] {
+    return std::count_if(clients.begin(), clients.end(), [&](const std::string& client) {
+      return bench_.calls(client, "connect", "in_progress") == 1 &&
+             bench_.calls(client, "pending_error") == 0;
+    });
+  };
+  for (const std::string backlog : {"1", ""}) {
+    SCOPED_TRACE(backlog.empty() ? "the default backlog" : "backlog=" + backlog);
+    const std::string server = "server" + backlog;
+    bench_.start("blocking_200_server", server,
+                 backlog.empty() ? Arguments{} : Arguments{{"backlog", backlog}});
+    bench_.start("silent_client", "hog" + backlog, {{"server", server}, {"hold", "300ms"}});
+    bench_.run_until([&] { return bench_.calls(server, "accept", "ok") == 1; });
+    clients = {"first" + backlog, "second" + backlog, "third" + backlog};
+    for (const std::string& client : clients)
+      bench_.start("silent_client", client, {{"server", server}, {"hold", "300ms"}});
+    bench_.run_for(100ms);
+    if (backlog == "1") {
+      EXPECT_EQ(connected_clients(), 2) << "backlog + 1 queue\n" << bench_.trace_tail();
+      EXPECT_EQ(connects_in_progress(), 1) << "its SYN was dropped\n" << bench_.trace_tail();
+    } else {
+      EXPECT_EQ(connected_clients(), 3) << bench_.trace_tail();
+      EXPECT_EQ(connects_in_progress(), 0);
+    }
+  }
+}
+
+// Every server (a program that publishes where it listens) takes backlog=N and checks it.
+TEST_P(ProgramsTest, EveryServerTakesABacklogAndRefusesABadOne) {
+  int servers = 0;
+  for (const ProgramInfo& info : builtin_programs()) {
+    SCOPED_TRACE(info.name);
+    std::map<std::string, Endpoint> published;
+    ProgramContext context{bench_.scheduler(), "probe", {}, published};
+    const ProgramArgs with_backlog(Arguments{{"backlog", "7"}});
+    const Result<Task<>> task = info.make(context, with_backlog);
+    if (published.empty()) continue;  // a client: it needs server=<name>, and listens nowhere
+    ++servers;
+    EXPECT_TRUE(task.ok()) << task.error().message();
+    EXPECT_EQ(with_backlog.unused(), std::vector<std::string>{});
+    for (const auto& [bad, refusal] : std::vector<std::pair<std::string, std::string>>{
+             {"0", "invalid_argument: backlog=0: expected at least 1"},
+             {"-3", "invalid_argument: backlog=-3: expected at least 1"},
+             {"lots", "invalid_argument: backlog=lots: expected a whole number"},
+             {"4097",
+              "invalid_argument: backlog=4097: expected at most 4096, where Linux's default "
+              "net.core.somaxconn caps a listen backlog"}}) {
+      const Result<Task<>> refused = info.make(context, ProgramArgs(Arguments{{"backlog", bad}}));
+      ASSERT_FALSE(refused.ok()) << "backlog=" << bad;
+      EXPECT_EQ(refused.error().message(), refusal);
+    }
+  }
+  EXPECT_EQ(servers, 8);
 }
 
 // --- the program table ------------------------------------------------------------------------
