@@ -36,11 +36,11 @@ const std::vector<ProgramInfo>& builtin_programs() {
       {"select_echo_server",
        "002/004: upper-case echo over read and write lists, drops clients that reset; output: "
        "closed or reset + \\n per client",
-       "backlog=128", make_select_echo_server},
+       "recv=1024 backlog=128", make_select_echo_server},
       {"selectors_echo_server",
        "002/004: upper-case echo + \"_SB\", a callback per handle; output: closed or reset + \\n "
        "per client",
-       "backlog=128", make_selectors_echo_server},
+       "recv=1024 backlog=128", make_selectors_echo_server},
       {"epoll_partial_send_server",
        "002: collects a request on readable, answers `size` bytes on writable in partial sends; "
        "output: \"answered <size> bytes[ in partial sends]\" or \"hang-up\" + \\n per client",
@@ -57,11 +57,11 @@ const std::vector<ProgramInfo>& builtin_programs() {
       // Document 004
       {"blocking_echo_server",
        "004: upper-case echo, one client at a time; output: closed or reset + \\n per client",
-       "backlog=128", make_blocking_echo_server},
+       "recv=1024 backlog=128", make_blocking_echo_server},
       {"busy_poll_echo_server",
        "004: upper-case echo polling every connection in a loop that never waits; output: closed "
        "or reset + \\n per client",
-       "backlog=128", make_busy_poll_echo_server},
+       "recv=1024 backlog=128", make_busy_poll_echo_server},
       // Clients that drive the servers
       {"echo_client",
        "sends a message, closes its sending side, reads until EOF; output: the reply",

@@ -91,6 +91,16 @@ Result<Endpoint> server_argument(const ProgramContext& context, const ProgramArg
   return context.endpoint_of(*server);
 }
 
+Result<std::size_t> recv_size_argument(const ProgramArgs& args) {
+  constexpr std::size_t kMost = std::size_t{64} << 20;
+  Result<std::size_t> size = args.bytes("recv", kEchoRecvSize);
+  if (size && (*size == 0 || *size > kMost))
+    return Error(Errc::invalid_argument,
+                 fmt::format("recv={}: expected a buffer size from 1 byte to 64MiB",
+                             args.text("recv", "").value()));
+  return size;
+}
+
 Result<long long> count_argument(const ProgramArgs& args, std::string_view key,
                                  long long fallback) {
   Result<long long> n = args.integer(key, fallback);

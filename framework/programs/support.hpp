@@ -75,6 +75,12 @@ inline constexpr int kDefaultListenBacklog = 128;
 // kernel: a larger number would not mean what the script says.
 inline constexpr int kMostListenBacklog = 4096;
 
+// The size of each recv an echo server makes, recv=SIZE: the documents' servers call
+// recv(1024), so a longer message comes in pieces (and the selectors server answers each piece
+// with its own "_SB"). From 1 byte to 64MiB, as a script's own recv step takes.
+inline constexpr std::size_t kEchoRecvSize = 1024;
+Result<std::size_t> recv_size_argument(const ProgramArgs& args);
+
 // The endpoint of the server named by the required argument server=<its script name>.
 Result<Endpoint> server_argument(const ProgramContext& context, const ProgramArgs& args);
 

@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -126,6 +127,16 @@ class ProgramBench {
                            return r.program == program && r.call == call &&
                                   (result_class.empty() || r.result_class == result_class);
                          });
+  }
+
+  // The arguments and the results of the calls `program` made by that name, in order:
+  // ("2 bytes", "2") for a recv into a 2-byte buffer that returned 2 bytes.
+  std::vector<std::pair<std::string, std::string>> calls_made(std::string_view program,
+                                                              std::string_view call) const {
+    std::vector<std::pair<std::string, std::string>> made;
+    for (const TraceRecord& r : trace_->records())
+      if (r.program == program && r.call == call) made.emplace_back(r.arguments, r.result);
+    return made;
   }
 
   std::vector<Handle> open_handles() const { return trace_->open_handles(); }
@@ -395,6 +406,16 @@ TEST_P(ProgramsTest, BadArgumentsAreRefusedBeforeTheProgramStarts) {
             "invalid_argument: show=all: expected body or size");
   EXPECT_EQ(refusal("epoll_partial_send_server", {{"size", "big"}}),
             "invalid_argument: size=big: expected a size such as 4096, 64KiB or 1MiB");
+  for (const std::string_view echo_server : {"blocking_echo_server", "busy_poll_echo_server",
+                                             "select_echo_server", "selectors_echo_server"}) {
+    SCOPED_TRACE(echo_server);
+    EXPECT_EQ(refusal(echo_server, {{"recv", "0"}}),
+              "invalid_argument: recv=0: expected a buffer size from 1 byte to 64MiB");
+    EXPECT_EQ(refusal(echo_server, {{"recv", "65MiB"}}),
+              "invalid_argument: recv=65MiB: expected a buffer size from 1 byte to 64MiB");
+    EXPECT_EQ(refusal(echo_server, {{"recv", "lots"}}),
+              "invalid_argument: recv=lots: expected a size such as 4096, 64KiB or 1MiB");
+  }
 }
 
 TEST(ProgramTable, NamesAreUniqueSnakeCaseAndEveryEntryIsDescribed) {
@@ -421,6 +442,7 @@ INSTANTIATE_TEST_SUITE_P(Env, ProgramsTest, ::testing::ValuesIn(environment_name
 struct EchoServer {
   std::string_view program;
   std::string_view reply_to_hello;
+  std::string_view reply_to_hello_in_pieces_of_two;  // recv=2: "he", "ll", "o"
   bool one_client_at_a_time;
 };
 
@@ -430,10 +452,10 @@ void PrintTo(const EchoServer& server, std::ostream* out) {
 }
 
 constexpr EchoServer kEchoServers[] = {
-    {"blocking_echo_server", "HELLO", true},
-    {"busy_poll_echo_server", "HELLO", false},
-    {"select_echo_server", "HELLO", false},
-    {"selectors_echo_server", "HELLO_SB", false},
+    {"blocking_echo_server", "HELLO", "HELLO", true},
+    {"busy_poll_echo_server", "HELLO", "HELLO", false},
+    {"select_echo_server", "HELLO", "HELLO", false},
+    {"selectors_echo_server", "HELLO_SB", "HE_SBLL_SBO_SB", false},
 };
 
 class EchoServerTest : public ::testing::TestWithParam<std::tuple<std::string, EchoServer>> {
@@ -459,6 +481,32 @@ TEST_P(EchoServerTest, RepliesUpperCase) {
   EXPECT_EQ(bench_.output("client"), server().reply_to_hello);
   bench_.run_until([&] { return !bench_.output("server").empty(); }, 2s);
   EXPECT_EQ(bench_.output("server"), "closed\n");
+}
+
+// recv=SIZE: every recv the server makes has a buffer of that size, so "hello" comes in three
+// pieces; the selectors server answers each piece with its own "_SB". By default: 1024.
+TEST_P(EchoServerTest, RecvSizeIsTheBufferOfEachRecv) {
+  bench_.start(server().program, "server", {{"recv", "2"}});
+  bench_.start("echo_client", "client", {{"server", "server"}, {"message", "hello"}});
+  bench_.run_until_finished({"client"});
+  EXPECT_EQ(bench_.output("client"), server().reply_to_hello_in_pieces_of_two);
+  bench_.run_until([&] { return !bench_.output("server").empty(); }, 2s);
+  EXPECT_EQ(bench_.output("server"), "closed\n");
+  std::vector<std::string> sizes, pieces;
+  for (const auto& [buffer, result] : bench_.calls_made("server", "recv")) {
+    sizes.push_back(buffer);
+    if (result != "would_block") pieces.push_back(result);
+  }
+  EXPECT_EQ(std::set<std::string>(sizes.begin(), sizes.end()), std::set<std::string>{"2 bytes"});
+  EXPECT_EQ(pieces, (std::vector<std::string>{"2", "2", "1", "0"}));
+
+  bench_.start(server().program, "default", {});
+  bench_.start("echo_client", "other", {{"server", "default"}, {"message", "hello"}});
+  bench_.run_until_finished({"other"});
+  EXPECT_EQ(bench_.output("other"), server().reply_to_hello);
+  const auto made = bench_.calls_made("default", "recv");
+  ASSERT_FALSE(made.empty());
+  EXPECT_EQ(made.front().first, "1024 bytes");
 }
 
 TEST_P(EchoServerTest, DropsAClientThatResetsAndServesTheNext) {
