@@ -67,8 +67,8 @@ const std::vector<ProgramInfo>& builtin_programs() {
        "sends a message, closes its sending side, reads until EOF; output: the reply",
        "server=<name> message=hello", make_echo_client},
       {"http_get_client",
-       "one GET / HTTP/1.0, read until EOF; output: the body + \\n, or \"<n> bytes\\n\" with "
-       "show=size",
+       "one GET / HTTP/1.0, read until EOF; output: the body + \\n, \"<n> bytes\\n\" with "
+       "show=size, or the body's SHA-256 in hex + \\n with show=sha256",
        "server=<name> show=body", make_http_get_client},
       {"silent_client",
        "connects and never sends; closes after `hold` (0: when the server closes); output: none",

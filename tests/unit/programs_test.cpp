@@ -275,6 +275,22 @@ TEST_P(ProgramsTest, EpollServerSendsALargeAnswerInPartialSends) {
   EXPECT_EQ(bench_.open_handles().size(), 1u) << "only the listener stays open";
 }
 
+// show=sha256: the body's digest, in one line. The expected digests were computed apart from
+// this code, by Python's hashlib (and sha256sum) over the same bytes: 1 MiB of "abc...xyz"
+// repeated, and "200 OK".
+TEST_P(ProgramsTest, HttpGetClientShowsTheSha256OfTheBody) {
+  bench_.start("epoll_partial_send_server", "server", {{"sndbuf", "4096"}});
+  bench_.start("http_get_client", "client", {{"server", "server"}, {"show", "sha256"}});
+  bench_.start("select_200_server", "short");
+  bench_.start("http_get_client", "short_client", {{"server", "short"}, {"show", "sha256"}});
+  bench_.run_until_finished({"client", "short_client"});
+  EXPECT_EQ(bench_.output("client"),
+            "8816f31ba2861e2a7ad907085905efdea5b458d26ed6fe4929ae21467ba1fa97\n");
+  EXPECT_EQ(bench_.output("server"), "answered 1048576 bytes in partial sends\n");
+  EXPECT_EQ(bench_.output("short_client"),
+            "f9bafc82ba5f8fb02b25020d66f396860604f496ca919480147fa525cb505d88\n");
+}
+
 // Document 002, epoll: a client that resets is unregistered and closed, and the next is served.
 TEST_P(ProgramsTest, EpollServerClosesAClientThatHangsUpAndServesTheNext) {
   bench_.start("epoll_partial_send_server", "server", {{"sndbuf", "4096"}});
@@ -403,7 +419,7 @@ TEST_P(ProgramsTest, BadArgumentsAreRefusedBeforeTheProgramStarts) {
   EXPECT_EQ(refusal("delay_http_server", {{"delay", "soon"}}),
             "invalid_argument: delay=soon: expected a duration such as 1s, 500ms or 250us");
   EXPECT_EQ(refusal("http_get_client", {{"server", "server"}, {"show", "all"}}),
-            "invalid_argument: show=all: expected body or size");
+            "invalid_argument: show=all: expected body, size or sha256");
   EXPECT_EQ(refusal("epoll_partial_send_server", {{"size", "big"}}),
             "invalid_argument: size=big: expected a size such as 4096, 64KiB or 1MiB");
   for (const std::string_view echo_server : {"blocking_echo_server", "busy_poll_echo_server",
