@@ -44,7 +44,8 @@ Task<std::string_view> poll_client(Scheduler& scheduler, Handle client,
 Task<> busy_poll_echo_server(ProgramContext& context, Socket listener, std::size_t recv_size) {
   Scheduler& scheduler = context.scheduler;
   std::list<Socket> connections;
-  std::vector<std::byte> message(recv_size);  // one buffer for every poll: the loop never rests
+  // One buffer for every poll, so a loop that never rests does not allocate each time round.
+  std::vector<std::byte> message(recv_size);
   for (;;) {
     const Result<Handle> accepted = co_await scheduler.try_accept(listener.handle());
     if (accepted) {
