@@ -5,7 +5,7 @@
 // connects and stays silent holds the server in that recv, so a third client that does send a
 // request gets no answer until the silent one leaves.
 //
-// Arguments: none.
+// Arguments: backlog=128, the listen backlog (how many connections may wait to be accepted).
 // Answer:    "HTTP/1.0 200 OK\r\n\r\n200 OK", then close. A client that closes without a word
 //            is closed without an answer.
 // Output:    the first line of each answered request, followed by '\n' ("GET / HTTP/1.0\n").
@@ -37,8 +37,8 @@ Task<> blocking_200_server(ProgramContext& context, Socket listener) {
 
 }  // namespace
 
-Result<Task<>> make_blocking_200_server(ProgramContext& context, const ProgramArgs&) {
-  Result<Socket> listener = listen_and_publish(context);
+Result<Task<>> make_blocking_200_server(ProgramContext& context, const ProgramArgs& args) {
+  Result<Socket> listener = listen_and_publish(context, args);
   if (!listener) return listener.error();
   return blocking_200_server(context, std::move(listener).value());
 }

@@ -6,7 +6,8 @@
 // pauses at the same time. That is what the document measured with its two clients: a blocking
 // client needs three pauses for three requests, a multiplexing one about one.
 //
-// Arguments: delay=1s, the pause before each answer.
+// Arguments: delay=1s, the pause before each answer; backlog=128, the listen backlog (how many
+//            connections may wait to be accepted).
 // Answer:    "HTTP/1.0 200 OK", Content-Length 2, body "OK"; then the server closes the
 //            connection (HTTP/1.0), which is how the clients know the answer is complete.
 // Output:    the request line of each answered request, followed by '\n' ("GET / HTTP/1.0\n"),
@@ -61,7 +62,7 @@ Task<> delay_http_server(ProgramContext& context, Socket listener, Duration dela
 Result<Task<>> make_delay_http_server(ProgramContext& context, const ProgramArgs& args) {
   const Result<Duration> delay = args.duration("delay", std::chrono::seconds(1));
   if (!delay) return delay.error();
-  Result<Socket> listener = listen_and_publish(context);
+  Result<Socket> listener = listen_and_publish(context, args);
   if (!listener) return listener.error();
   return delay_http_server(context, std::move(listener).value(), *delay);
 }

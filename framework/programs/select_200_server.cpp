@@ -7,7 +7,7 @@
 // client from its answer. Here each list membership is a watch(): read list = watched for read,
 // write list = watched for write, and the scheduler's loop is the select loop.
 //
-// Arguments: none.
+// Arguments: backlog=128, the listen backlog (how many connections may wait to be accepted).
 // Answer:    "HTTP/1.0 200 OK\r\n\r\n200 OK", then close. A client that closes without a word
 //            is closed without an answer.
 // Output:    the first line of each answered request, followed by '\n' ("GET / HTTP/1.0\n").
@@ -89,8 +89,8 @@ class Select200Server {
 
 }  // namespace
 
-Result<Task<>> make_select_200_server(ProgramContext& context, const ProgramArgs&) {
-  return make_callback_server<Select200Server>(context);
+Result<Task<>> make_select_200_server(ProgramContext& context, const ProgramArgs& args) {
+  return make_callback_server<Select200Server>(context, args);
 }
 
 }  // namespace muxlab::programs

@@ -8,12 +8,15 @@
 // A client that closes its sending side still gets the replies queued for it before it is
 // closed.
 //
-// Arguments: none.
+// Arguments: recv=1024, the size of each recv (a longer message comes in pieces, as in the
+//            documents' recv(1024)); backlog=128, the listen backlog (how many connections may
+//            wait to be accepted).
 // Reply:     each message upper-cased ("hello" -> "HELLO").
 // Output:    one line per client it is done with, in that order: "closed\n" when the client
 //            closed its side (recv returned 0) and its replies went out, "reset\n" when it was
 //            dropped because it aborted (connection_reset or broken_pipe).
 #include <map>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -29,8 +32,11 @@ constexpr Readiness kRecvHasNews =
 
 class SelectEchoServer {
  public:
-  SelectEchoServer(ProgramContext& context, Socket listener)
-      : context_(context), listener_(std::move(listener)), failure_(context.scheduler) {
+  SelectEchoServer(ProgramContext& context, Socket listener, std::size_t recv_size)
+      : context_(context),
+        listener_(std::move(listener)),
+        message_(recv_size),
+        failure_(context.scheduler) {
     checked("watch", context_.scheduler.watch(listener_.handle(), Interest::read,
                                               [this](Readiness) { accept_client(); }));
   }
@@ -61,12 +67,11 @@ class SelectEchoServer {
   void serve(Handle h, Readiness readiness) {
     Client& client = clients_.at(h);
     if (!client.finished && any(readiness & kRecvHasNews)) {
-      std::byte message[1024];
-      const Result<std::size_t> n = context_.net().recv(h, message);
+      const Result<std::size_t> n = context_.net().recv(h, std::span(message_));
       if (!n && peer_went_away(n.error())) return drop(h, "reset");
       if (!n && n.code() != Errc::would_block) return failure_.fail("recv", n.error());
       if (n && *n == 0) client.finished = true;
-      if (n && *n > 0) client.queued += to_upper(as_text(std::span(message, *n)));
+      if (n && *n > 0) client.queued += to_upper(as_text(std::span(message_).first(*n)));
     }
     if (has(readiness, Readiness::writable) && !client.queued.empty()) {
       const Result<std::size_t> sent = context_.net().send(h, as_bytes(client.queued));
@@ -93,14 +98,17 @@ class SelectEchoServer {
 
   ProgramContext& context_;
   Socket listener_;
+  std::vector<std::byte> message_;  // each recv's buffer
   std::map<Handle, Client> clients_;
   Completion failure_;
 };
 
 }  // namespace
 
-Result<Task<>> make_select_echo_server(ProgramContext& context, const ProgramArgs&) {
-  return make_callback_server<SelectEchoServer>(context);
+Result<Task<>> make_select_echo_server(ProgramContext& context, const ProgramArgs& args) {
+  const Result<std::size_t> recv_size = recv_size_argument(args);
+  if (!recv_size) return recv_size.error();
+  return make_callback_server<SelectEchoServer>(context, args, *recv_size);
 }
 
 }  // namespace muxlab::programs

@@ -65,8 +65,15 @@ void Socket::abort() {
   checked("abort", scheduler_->net().abort(h));
 }
 
-Result<Socket> listen_and_publish(ProgramContext& context) {
-  Result<Handle> h = context.net().listen(Endpoint{}, kListenBacklog);
+Result<Socket> listen_and_publish(ProgramContext& context, const ProgramArgs& args) {
+  const Result<long long> backlog = count_argument(args, "backlog", kDefaultListenBacklog);
+  if (!backlog) return backlog.error();
+  if (*backlog > kMostListenBacklog)
+    return Error(Errc::invalid_argument,
+                 fmt::format("backlog={}: expected at most {}, where Linux's default "
+                             "net.core.somaxconn caps a listen backlog",
+                             *backlog, kMostListenBacklog));
+  Result<Handle> h = context.net().listen(Endpoint{}, static_cast<int>(*backlog));
   if (!h) return h.error();
   Socket listener(context.scheduler, *h);
   Result<Endpoint> at = context.net().local_endpoint(*h);
@@ -82,6 +89,16 @@ Result<Endpoint> server_argument(const ProgramContext& context, const ProgramArg
     return Error(Errc::invalid_argument,
                  "server=<name> is required: the script name of the server to connect to");
   return context.endpoint_of(*server);
+}
+
+Result<std::size_t> recv_size_argument(const ProgramArgs& args) {
+  constexpr std::size_t kMost = std::size_t{64} << 20;
+  Result<std::size_t> size = args.bytes("recv", kEchoRecvSize);
+  if (size && (*size == 0 || *size > kMost))
+    return Error(Errc::invalid_argument,
+                 fmt::format("recv={}: expected a buffer size from 1 byte to 64MiB",
+                             args.text("recv", "").value()));
+  return size;
 }
 
 Result<long long> count_argument(const ProgramArgs& args, std::string_view key,

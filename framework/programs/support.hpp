@@ -65,8 +65,21 @@ class Socket {
 // A server's listener on 127.0.0.1 at a port the system picks, published in
 // context.endpoints under the program's script name, so clients find it with server=<name>.
 // Servers listen when they are made, so the endpoint exists as soon as the script starts them.
-Result<Socket> listen_and_publish(ProgramContext& context);
-inline constexpr int kListenBacklog = 128;
+// Every server takes backlog=N, the listen backlog: Linux queues N + 1 connections that the
+// server has not accepted yet and drops the SYN of the next one, whose connect then waits for
+// the SYN to be sent again, a second later. A flow that connects more clients at once than the
+// server accepts must say how many may queue.
+Result<Socket> listen_and_publish(ProgramContext& context, const ProgramArgs& args);
+inline constexpr int kDefaultListenBacklog = 128;
+// Linux clamps a listen backlog to net.core.somaxconn, 4096 by default, and so does the fake
+// kernel: a larger number would not mean what the script says.
+inline constexpr int kMostListenBacklog = 4096;
+
+// The size of each recv an echo server makes, recv=SIZE: the documents' servers call
+// recv(1024), so a longer message comes in pieces (and the selectors server answers each piece
+// with its own "_SB"). From 1 byte to 64MiB, as a script's own recv step takes.
+inline constexpr std::size_t kEchoRecvSize = 1024;
+Result<std::size_t> recv_size_argument(const ProgramArgs& args);
 
 // The endpoint of the server named by the required argument server=<its script name>.
 Result<Endpoint> server_argument(const ProgramContext& context, const ProgramArgs& args);
@@ -120,8 +133,8 @@ class Completion {
 };
 
 // A callback-style server: `Server(context, listener, extra...)` registers its callbacks and
-// serves until one of them fails (its failure() Completion). It listens and publishes when made,
-// so clients started next find it.
+// serves until one of them fails (its failure() Completion). It listens (with the backlog from
+// `args`) and publishes when made, so clients started next find it.
 template <class Server, class... Extra>
 Task<> serve_until_failure(ProgramContext& context, Socket listener, Extra... extra) {
   Server server(context, std::move(listener), extra...);
@@ -129,8 +142,9 @@ Task<> serve_until_failure(ProgramContext& context, Socket listener, Extra... ex
 }
 
 template <class Server, class... Extra>
-Result<Task<>> make_callback_server(ProgramContext& context, Extra... extra) {
-  Result<Socket> listener = listen_and_publish(context);
+Result<Task<>> make_callback_server(ProgramContext& context, const ProgramArgs& args,
+                                    Extra... extra) {
+  Result<Socket> listener = listen_and_publish(context, args);
   if (!listener) return listener.error();
   return serve_until_failure<Server>(context, std::move(listener).value(), extra...);
 }

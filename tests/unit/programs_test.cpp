@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -103,6 +104,12 @@ class ProgramBench {
         limit);
   }
 
+  // Lets `time` pass (in the environment's time) with every program running.
+  void run_for(Duration time) {
+    const Status ran = scheduler_->run_until([] { return false; }, time);
+    EXPECT_EQ(ran.code(), Errc::timed_out) << ran.error().message() << "\n" << trace_tail();
+  }
+
   bool finished(const std::string& name) const { return program(name).finished; }
   const std::string& output(const std::string& name) const {
     return programs_.at(name).context->output;
@@ -120,6 +127,16 @@ class ProgramBench {
                            return r.program == program && r.call == call &&
                                   (result_class.empty() || r.result_class == result_class);
                          });
+  }
+
+  // The arguments and the results of the calls `program` made by that name, in order:
+  // ("2 bytes", "2") for a recv into a 2-byte buffer that returned 2 bytes.
+  std::vector<std::pair<std::string, std::string>> calls_made(std::string_view program,
+                                                              std::string_view call) const {
+    std::vector<std::pair<std::string, std::string>> made;
+    for (const TraceRecord& r : trace_->records())
+      if (r.program == program && r.call == call) made.emplace_back(r.arguments, r.result);
+    return made;
   }
 
   std::vector<Handle> open_handles() const { return trace_->open_handles(); }
@@ -258,6 +275,22 @@ TEST_P(ProgramsTest, EpollServerSendsALargeAnswerInPartialSends) {
   EXPECT_EQ(bench_.open_handles().size(), 1u) << "only the listener stays open";
 }
 
+// show=sha256: the body's digest, in one line. The expected digests were computed apart from
+// this code, by Python's hashlib (and sha256sum) over the same bytes: 1 MiB of "abc...xyz"
+// repeated, and "200 OK".
+TEST_P(ProgramsTest, HttpGetClientShowsTheSha256OfTheBody) {
+  bench_.start("epoll_partial_send_server", "server", {{"sndbuf", "4096"}});
+  bench_.start("http_get_client", "client", {{"server", "server"}, {"show", "sha256"}});
+  bench_.start("select_200_server", "short");
+  bench_.start("http_get_client", "short_client", {{"server", "short"}, {"show", "sha256"}});
+  bench_.run_until_finished({"client", "short_client"});
+  EXPECT_EQ(bench_.output("client"),
+            "8816f31ba2861e2a7ad907085905efdea5b458d26ed6fe4929ae21467ba1fa97\n");
+  EXPECT_EQ(bench_.output("server"), "answered 1048576 bytes in partial sends\n");
+  EXPECT_EQ(bench_.output("short_client"),
+            "f9bafc82ba5f8fb02b25020d66f396860604f496ca919480147fa525cb505d88\n");
+}
+
 // Document 002, epoll: a client that resets is unregistered and closed, and the next is served.
 TEST_P(ProgramsTest, EpollServerClosesAClientThatHangsUpAndServesTheNext) {
   bench_.start("epoll_partial_send_server", "server", {{"sndbuf", "4096"}});
@@ -270,6 +303,75 @@ TEST_P(ProgramsTest, EpollServerClosesAClientThatHangsUpAndServesTheNext) {
   bench_.run_until_finished({"client"});
   EXPECT_EQ(bench_.output("client"), "1048576 bytes\n");
   EXPECT_EQ(bench_.output("server"), "hang-up\nanswered 1048576 bytes in partial sends\n");
+}
+
+// --- server arguments -------------------------------------------------------------------------
+
+// backlog=N: while the blocking server is held by a silent client, three more connect at once.
+// Linux calls the accept queue full only when it holds more than the backlog, so with backlog=1
+// two connects complete and the third one's SYN is dropped: that connect is still in progress
+// (its SYN goes again after a second). The fake kernel does the same on every personality. With
+// the default backlog all three complete.
+TEST_P(ProgramsTest, BacklogLimitsTheConnectionsAServerQueues) {
+  std::vector<std::string> clients;
+  auto connected_clients = [&] {
+    return std::count_if(clients.begin(), clients.end(), [&](const std::string& client) {
+      return bench_.calls(client, "pending_error", "ok") == 1;
+    });
+  };
+  auto connects_in_progress = [&] {
+    return std::count_if(clients.begin(), clients.end(), [&](const std::string& client) {
+      return bench_.calls(client, "connect", "in_progress") == 1 &&
+             bench_.calls(client, "pending_error") == 0;
+    });
+  };
+  for (const std::string backlog : {"1", ""}) {
+    SCOPED_TRACE(backlog.empty() ? "the default backlog" : "backlog=" + backlog);
+    const std::string server = "server" + backlog;
+    bench_.start("blocking_200_server", server,
+                 backlog.empty() ? Arguments{} : Arguments{{"backlog", backlog}});
+    bench_.start("silent_client", "hog" + backlog, {{"server", server}, {"hold", "300ms"}});
+    bench_.run_until([&] { return bench_.calls(server, "accept", "ok") == 1; });
+    clients = {"first" + backlog, "second" + backlog, "third" + backlog};
+    for (const std::string& client : clients)
+      bench_.start("silent_client", client, {{"server", server}, {"hold", "300ms"}});
+    bench_.run_for(100ms);
+    if (backlog == "1") {
+      EXPECT_EQ(connected_clients(), 2) << "backlog + 1 queue\n" << bench_.trace_tail();
+      EXPECT_EQ(connects_in_progress(), 1) << "its SYN was dropped\n" << bench_.trace_tail();
+    } else {
+      EXPECT_EQ(connected_clients(), 3) << bench_.trace_tail();
+      EXPECT_EQ(connects_in_progress(), 0);
+    }
+  }
+}
+
+// Every server (a program that publishes where it listens) takes backlog=N and checks it.
+TEST_P(ProgramsTest, EveryServerTakesABacklogAndRefusesABadOne) {
+  int servers = 0;
+  for (const ProgramInfo& info : builtin_programs()) {
+    SCOPED_TRACE(info.name);
+    std::map<std::string, Endpoint> published;
+    ProgramContext context{bench_.scheduler(), "probe", {}, published};
+    const ProgramArgs with_backlog(Arguments{{"backlog", "7"}});
+    const Result<Task<>> task = info.make(context, with_backlog);
+    if (published.empty()) continue;  // a client: it needs server=<name>, and listens nowhere
+    ++servers;
+    EXPECT_TRUE(task.ok()) << task.error().message();
+    EXPECT_EQ(with_backlog.unused(), std::vector<std::string>{});
+    for (const auto& [bad, refusal] : std::vector<std::pair<std::string, std::string>>{
+             {"0", "invalid_argument: backlog=0: expected at least 1"},
+             {"-3", "invalid_argument: backlog=-3: expected at least 1"},
+             {"lots", "invalid_argument: backlog=lots: expected a whole number"},
+             {"4097",
+              "invalid_argument: backlog=4097: expected at most 4096, where Linux's default "
+              "net.core.somaxconn caps a listen backlog"}}) {
+      const Result<Task<>> refused = info.make(context, ProgramArgs(Arguments{{"backlog", bad}}));
+      ASSERT_FALSE(refused.ok()) << "backlog=" << bad;
+      EXPECT_EQ(refused.error().message(), refusal);
+    }
+  }
+  EXPECT_EQ(servers, 8);
 }
 
 // --- the program table ------------------------------------------------------------------------
@@ -317,9 +419,19 @@ TEST_P(ProgramsTest, BadArgumentsAreRefusedBeforeTheProgramStarts) {
   EXPECT_EQ(refusal("delay_http_server", {{"delay", "soon"}}),
             "invalid_argument: delay=soon: expected a duration such as 1s, 500ms or 250us");
   EXPECT_EQ(refusal("http_get_client", {{"server", "server"}, {"show", "all"}}),
-            "invalid_argument: show=all: expected body or size");
+            "invalid_argument: show=all: expected body, size or sha256");
   EXPECT_EQ(refusal("epoll_partial_send_server", {{"size", "big"}}),
             "invalid_argument: size=big: expected a size such as 4096, 64KiB or 1MiB");
+  for (const std::string_view echo_server : {"blocking_echo_server", "busy_poll_echo_server",
+                                             "select_echo_server", "selectors_echo_server"}) {
+    SCOPED_TRACE(echo_server);
+    EXPECT_EQ(refusal(echo_server, {{"recv", "0"}}),
+              "invalid_argument: recv=0: expected a buffer size from 1 byte to 64MiB");
+    EXPECT_EQ(refusal(echo_server, {{"recv", "65MiB"}}),
+              "invalid_argument: recv=65MiB: expected a buffer size from 1 byte to 64MiB");
+    EXPECT_EQ(refusal(echo_server, {{"recv", "lots"}}),
+              "invalid_argument: recv=lots: expected a size such as 4096, 64KiB or 1MiB");
+  }
 }
 
 TEST(ProgramTable, NamesAreUniqueSnakeCaseAndEveryEntryIsDescribed) {
@@ -346,6 +458,7 @@ INSTANTIATE_TEST_SUITE_P(Env, ProgramsTest, ::testing::ValuesIn(environment_name
 struct EchoServer {
   std::string_view program;
   std::string_view reply_to_hello;
+  std::string_view reply_to_hello_in_pieces_of_two;  // recv=2: "he", "ll", "o"
   bool one_client_at_a_time;
 };
 
@@ -355,10 +468,10 @@ void PrintTo(const EchoServer& server, std::ostream* out) {
 }
 
 constexpr EchoServer kEchoServers[] = {
-    {"blocking_echo_server", "HELLO", true},
-    {"busy_poll_echo_server", "HELLO", false},
-    {"select_echo_server", "HELLO", false},
-    {"selectors_echo_server", "HELLO_SB", false},
+    {"blocking_echo_server", "HELLO", "HELLO", true},
+    {"busy_poll_echo_server", "HELLO", "HELLO", false},
+    {"select_echo_server", "HELLO", "HELLO", false},
+    {"selectors_echo_server", "HELLO_SB", "HE_SBLL_SBO_SB", false},
 };
 
 class EchoServerTest : public ::testing::TestWithParam<std::tuple<std::string, EchoServer>> {
@@ -384,6 +497,32 @@ TEST_P(EchoServerTest, RepliesUpperCase) {
   EXPECT_EQ(bench_.output("client"), server().reply_to_hello);
   bench_.run_until([&] { return !bench_.output("server").empty(); }, 2s);
   EXPECT_EQ(bench_.output("server"), "closed\n");
+}
+
+// recv=SIZE: every recv the server makes has a buffer of that size, so "hello" comes in three
+// pieces; the selectors server answers each piece with its own "_SB". By default: 1024.
+TEST_P(EchoServerTest, RecvSizeIsTheBufferOfEachRecv) {
+  bench_.start(server().program, "server", {{"recv", "2"}});
+  bench_.start("echo_client", "client", {{"server", "server"}, {"message", "hello"}});
+  bench_.run_until_finished({"client"});
+  EXPECT_EQ(bench_.output("client"), server().reply_to_hello_in_pieces_of_two);
+  bench_.run_until([&] { return !bench_.output("server").empty(); }, 2s);
+  EXPECT_EQ(bench_.output("server"), "closed\n");
+  std::vector<std::string> sizes, pieces;
+  for (const auto& [buffer, result] : bench_.calls_made("server", "recv")) {
+    sizes.push_back(buffer);
+    if (result != "would_block") pieces.push_back(result);
+  }
+  EXPECT_EQ(std::set<std::string>(sizes.begin(), sizes.end()), std::set<std::string>{"2 bytes"});
+  EXPECT_EQ(pieces, (std::vector<std::string>{"2", "2", "1", "0"}));
+
+  bench_.start(server().program, "default", {});
+  bench_.start("echo_client", "other", {{"server", "default"}, {"message", "hello"}});
+  bench_.run_until_finished({"other"});
+  EXPECT_EQ(bench_.output("other"), server().reply_to_hello);
+  const auto made = bench_.calls_made("default", "recv");
+  ASSERT_FALSE(made.empty());
+  EXPECT_EQ(made.front().first, "1024 bytes");
 }
 
 TEST_P(EchoServerTest, DropsAClientThatResetsAndServesTheNext) {
