@@ -90,8 +90,10 @@ class EpollBackend final : public Backend {
     const int capacity = static_cast<int>(out.size());
     WaitDeadline deadline(timeout);
     int n = ::epoll_wait(epfd_, native_.get(), capacity, deadline.first_ms());
-    while (n < 0) {
-      if (errno != EINTR) return errno_error(errno, "epoll_wait");
+    // Again after a signal, or after a wait longer than one call can take timed out early.
+    while (n <= 0) {
+      if (n < 0 && errno != EINTR) return errno_error(errno, "epoll_wait");
+      if (n == 0 && !deadline.timed_out_early()) break;
       n = ::epoll_wait(epfd_, native_.get(), capacity, deadline.remaining_ms());
     }
     for (int i = 0; i < n; ++i) {
