@@ -28,6 +28,9 @@ constexpr Capabilities kCapabilities{
     .triggers = Trigger::edge | Trigger::oneshot,
 };
 
+constexpr const char* kCannotWatch =
+    "epoll cannot watch this kind of file (EPERM: a regular file or a directory, not a socket)";
+
 std::uint32_t native_events(Interest interest, Trigger trigger) {
   std::uint32_t events = 0;
   if (has(interest, Interest::read)) events |= EPOLLIN | EPOLLRDHUP;
@@ -75,8 +78,13 @@ class EpollBackend final : public Backend {
   }
 
   Status remove(Handle h) override {
-    if (::epoll_ctl(epfd_, EPOLL_CTL_DEL, h, nullptr) != 0)
+    if (::epoll_ctl(epfd_, EPOLL_CTL_DEL, h, nullptr) != 0) {
+      // EPERM: a file epoll cannot watch, so it cannot be registered either.
+      if (errno == EPERM)
+        return Error(Errc::not_registered,
+                     fmt::format("epoll_ctl(DEL) fd {}: {}", h, kCannotWatch));
       return errno_error(errno, fmt::format("epoll_ctl(DEL) fd {}", h));
+    }
     return {};
   }
 
@@ -110,8 +118,14 @@ class EpollBackend final : public Backend {
     epoll_event ev{};
     ev.events = native_events(interest, trigger);
     ev.data.fd = h;
-    if (::epoll_ctl(epfd_, op, h, &ev) != 0)
+    if (::epoll_ctl(epfd_, op, h, &ev) != 0) {
+      // EPERM here means one thing: not a handle epoll can watch, which the contract calls
+      // bad_handle (not_permitted, EPERM's portable meaning elsewhere, would mislead).
+      if (errno == EPERM)
+        return Error(Errc::bad_handle,
+                     fmt::format("epoll_ctl({}) fd {}: {}", op_name, h, kCannotWatch));
       return errno_error(errno, fmt::format("epoll_ctl({}) fd {}", op_name, h));
+    }
     if (static_cast<std::size_t>(h) >= tokens_.size())
       tokens_.resize(static_cast<std::size_t>(h) + 1);
     tokens_[static_cast<std::size_t>(h)] = token;

@@ -14,13 +14,13 @@
 
 namespace muxlab::posix {
 
-// errno → Errc where a portable code exists; otherwise the errno itself (system_category).
+// errno → its portable Errc (errno_error.cpp lists them); Errc::other for one with no portable
+// meaning. Always in muxlab_category.
 std::error_code error_from_errno(int err);
 
-// An Error carrying errno's portable code and "what failed" (e.g. "epoll_ctl(ADD) fd 7").
-inline Error errno_error(int err, std::string what) {
-  return {error_from_errno(err), std::move(what)};
-}
+// An Error carrying errno's portable code and "what failed" (e.g. "epoll_ctl(ADD) fd 7"); for
+// Errc::other, the detail adds the errno and its text: "close fd 7: errno 5 (Input/output error)".
+Error errno_error(int err, std::string what);
 
 // Counts down a wait's timeout across EINTR retries, so a signal never lengthens the wait.
 // The first system call gets the timeout as given, with one clock read for the deadline and none

@@ -2,12 +2,23 @@
 
 #include <climits>
 #include <cstdint>
+#include <map>
+#include <string>
 
 #include "muxlab/format.hpp"
 #include "muxlab/result.hpp"
 
-#if !defined(_WIN32)
-#include "../../backends/posix/posix.hpp"  // internal: the timeout arithmetic of every backend
+#if defined(_WIN32)
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <winsock2.h>
+
+#include "../../backends/win32/win32.hpp"  // internal: Winsock's errors onto Errc
+#else
+#include <cerrno>
+
+#include "../../backends/posix/posix.hpp"  // internal: errno onto Errc, the timeout arithmetic
 #endif
 
 namespace muxlab {
@@ -40,6 +51,161 @@ TEST(ErrorName, NamesEveryPortableCode) {
   EXPECT_EQ(error_name({}), "ok");
   EXPECT_NE(error_name(std::error_code(5, std::generic_category())).find("generic:5"),
             std::string::npos);
+}
+
+TEST(ErrorName, NamesTheCodesAddedLater) {
+  EXPECT_EQ(error_name(Errc::not_permitted), "not_permitted");
+  EXPECT_EQ(error_name(Errc::connection_aborted), "connection_aborted");
+  EXPECT_EQ(error_name(Errc::unreachable), "unreachable");
+  EXPECT_EQ(error_name(Errc::address_not_available), "address_not_available");
+  EXPECT_EQ(error_name(Errc::other), "other");
+  EXPECT_EQ(static_cast<int>(Errc::no_resources), 18) << "codes are appended, never renumbered";
+  EXPECT_EQ(static_cast<int>(Errc::other), 23);
+}
+
+// The native errors the backends and Net can return (errno_error.cpp, winsock_error.cpp), each
+// with its portable code. Every other native value must come out as Errc::other: the sweep
+// below finds a mapping added in one place and not stated here, or one that went missing.
+#if defined(_WIN32)
+const std::map<int, Errc> kMapped = {
+    {WSAEWOULDBLOCK, Errc::would_block},
+    {WSAEALREADY, Errc::already_in_progress},
+    {WSAEINPROGRESS, Errc::already_in_progress},
+    {WSAEISCONN, Errc::already_connected},
+    {WSAENOTCONN, Errc::not_connected},
+    {WSAEDESTADDRREQ, Errc::not_connected},
+    {WSAECONNREFUSED, Errc::connection_refused},
+    {WSAECONNRESET, Errc::connection_reset},
+    {WSAENETRESET, Errc::connection_reset},
+    {WSAESHUTDOWN, Errc::shut_down},
+    {WSAEADDRINUSE, Errc::address_in_use},
+    {WSAENOTSOCK, Errc::bad_handle},
+    {WSAEBADF, Errc::bad_handle},
+    {WSA_INVALID_HANDLE, Errc::bad_handle},
+    {WSAEMFILE, Errc::too_many_handles},
+    {WSAEOPNOTSUPP, Errc::unsupported},
+    {WSAEAFNOSUPPORT, Errc::unsupported},
+    {WSAEPROTONOSUPPORT, Errc::unsupported},
+    {WSAESOCKTNOSUPPORT, Errc::unsupported},
+    {WSAEPFNOSUPPORT, Errc::unsupported},
+    {WSAEPROTOTYPE, Errc::unsupported},
+    {WSAENOPROTOOPT, Errc::unsupported},
+    {WSAVERNOTSUPPORTED, Errc::unsupported},
+    {WSAEINVAL, Errc::invalid_argument},
+    {WSAEFAULT, Errc::invalid_argument},
+    {WSAEMSGSIZE, Errc::invalid_argument},
+    {WSA_INVALID_PARAMETER, Errc::invalid_argument},
+    {WSANOTINITIALISED, Errc::invalid_argument},
+    {WSAETIMEDOUT, Errc::timed_out},
+    {WSAENOBUFS, Errc::no_resources},
+    {WSA_NOT_ENOUGH_MEMORY, Errc::no_resources},
+    {WSAEPROCLIM, Errc::no_resources},
+    {WSAEACCES, Errc::not_permitted},
+    {WSAECONNABORTED, Errc::connection_aborted},
+    {WSAENETUNREACH, Errc::unreachable},
+    {WSAEHOSTUNREACH, Errc::unreachable},
+    {WSAENETDOWN, Errc::unreachable},
+    {WSAEHOSTDOWN, Errc::unreachable},
+    {WSASYSNOTREADY, Errc::unreachable},
+    {WSAEADDRNOTAVAIL, Errc::address_not_available},
+};
+constexpr int kUnmapped = WSAEINTR;
+constexpr int kSweepEnd = 12000;  // past every WSA code (10004-11031)
+std::error_code native_to_portable(int err) {
+  return win32::error_from_wsa(err);
+}
+Error native_error(int err, std::string what) {
+  return win32::wsa_error(err, std::move(what));
+}
+std::string native_text(int err) {
+  return fmt::format("Winsock error {} ({})", err, std::system_category().message(err));
+}
+#else
+const std::map<int, Errc> kMapped = {
+    {EAGAIN, Errc::would_block},
+    {EWOULDBLOCK, Errc::would_block},
+    {EINPROGRESS, Errc::in_progress},
+    {EALREADY, Errc::already_in_progress},
+    {EISCONN, Errc::already_connected},
+    {ENOTCONN, Errc::not_connected},
+    {EDESTADDRREQ, Errc::not_connected},
+    {ECONNREFUSED, Errc::connection_refused},
+    {ECONNRESET, Errc::connection_reset},
+    {ENETRESET, Errc::connection_reset},
+    {EPIPE, Errc::broken_pipe},
+    {ESHUTDOWN, Errc::shut_down},
+    {EADDRINUSE, Errc::address_in_use},
+    {EBADF, Errc::bad_handle},
+    {ENOTSOCK, Errc::bad_handle},
+    {EMFILE, Errc::too_many_handles},
+    {ENFILE, Errc::too_many_handles},
+    {ENOSPC, Errc::too_many_handles},
+    {EEXIST, Errc::already_registered},
+    {ENOENT, Errc::not_registered},
+    {EOPNOTSUPP, Errc::unsupported},
+    {ENOTSUP, Errc::unsupported},
+    {EAFNOSUPPORT, Errc::unsupported},
+    {EPROTONOSUPPORT, Errc::unsupported},
+    {ESOCKTNOSUPPORT, Errc::unsupported},
+    {EPFNOSUPPORT, Errc::unsupported},
+    {EPROTOTYPE, Errc::unsupported},
+    {ENOPROTOOPT, Errc::unsupported},
+    {EINVAL, Errc::invalid_argument},
+    {EFAULT, Errc::invalid_argument},
+    {ELOOP, Errc::invalid_argument},
+    {EMSGSIZE, Errc::invalid_argument},
+    {ETIMEDOUT, Errc::timed_out},
+    {ENOBUFS, Errc::no_resources},
+    {ENOMEM, Errc::no_resources},
+    {EPERM, Errc::not_permitted},
+    {EACCES, Errc::not_permitted},
+    {ECONNABORTED, Errc::connection_aborted},
+    {EPROTO, Errc::connection_aborted},
+    {ENETUNREACH, Errc::unreachable},
+    {EHOSTUNREACH, Errc::unreachable},
+    {ENETDOWN, Errc::unreachable},
+    {EHOSTDOWN, Errc::unreachable},
+#if defined(ENONET)
+    {ENONET, Errc::unreachable},
+#endif
+    {EADDRNOTAVAIL, Errc::address_not_available},
+};
+constexpr int kUnmapped = EIO;
+constexpr int kSweepEnd = 256;  // past every errno of Linux (133), macOS (106), the BSDs (~97)
+std::error_code native_to_portable(int err) {
+  return posix::error_from_errno(err);
+}
+Error native_error(int err, std::string what) {
+  return posix::errno_error(err, std::move(what));
+}
+std::string native_text(int err) {
+  return fmt::format("errno {} ({})", err, std::generic_category().message(err));
+}
+#endif
+
+TEST(NativeErrors, EveryMappedOneHasItsPortableCode) {
+  for (const auto& [err, portable] : kMapped) {
+    const std::error_code code = native_to_portable(err);
+    EXPECT_EQ(&code.category(), &muxlab_category()) << "native " << err;
+    EXPECT_EQ(code, portable) << "native " << err << " gave " << error_name(code);
+    const Error e = native_error(err, "close fd 7");
+    EXPECT_EQ(e.detail, "close fd 7") << "a mapped error needs no native text";
+  }
+}
+
+TEST(NativeErrors, EveryOtherOneIsOtherWithItsNumberAndText) {
+  for (int err = 1; err < kSweepEnd; ++err) {
+    if (kMapped.contains(err)) continue;
+    const std::error_code code = native_to_portable(err);
+    EXPECT_EQ(code, Errc::other) << "native " << err << " (" << native_text(err)
+                                 << ") is mapped to " << error_name(code)
+                                 << ": state it in kMapped";
+  }
+  const Error e = native_error(kUnmapped, "close fd 7");
+  EXPECT_EQ(e.code, Errc::other);
+  EXPECT_EQ(&e.code.category(), &muxlab_category());
+  EXPECT_EQ(e.detail, "close fd 7: " + native_text(kUnmapped));
+  EXPECT_EQ(e.message(), "other: close fd 7: " + native_text(kUnmapped));
 }
 
 TEST(Readiness, PrintsAndParses) {
