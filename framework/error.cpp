@@ -6,7 +6,8 @@
 namespace muxlab {
 namespace {
 
-constexpr std::array<std::string_view, 18> kNames = {
+// Indexed by code: "ok" for 0, then every Errc in order.
+constexpr std::array<std::string_view, 24> kNames = {
     "ok",
     "would_block",
     "in_progress",
@@ -25,14 +26,20 @@ constexpr std::array<std::string_view, 18> kNames = {
     "unsupported",
     "invalid_argument",
     "timed_out",
+    "no_resources",
+    "not_permitted",
+    "connection_aborted",
+    "unreachable",
+    "address_not_available",
+    "other",
 };
-static_assert(kNames.size() == static_cast<std::size_t>(Errc::timed_out) + 1);
+static_assert(kNames.size() == static_cast<std::size_t>(Errc::other) + 1,
+              "every Errc up to the last one (other) has its name here");
 
 class MuxlabCategory final : public std::error_category {
  public:
   const char* name() const noexcept override { return "muxlab"; }
   std::string message(int code) const override {
-    if (code == static_cast<int>(Errc::no_resources)) return "no_resources";
     if (code < 0 || static_cast<std::size_t>(code) >= kNames.size()) return "unknown";
     return std::string(kNames[static_cast<std::size_t>(code)]);
   }

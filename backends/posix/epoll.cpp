@@ -28,6 +28,9 @@ constexpr Capabilities kCapabilities{
     .triggers = Trigger::edge | Trigger::oneshot,
 };
 
+constexpr const char* kCannotWatch =
+    "epoll cannot watch this kind of file (EPERM: a regular file or a directory, not a socket)";
+
 std::uint32_t native_events(Interest interest, Trigger trigger) {
   std::uint32_t events = 0;
   if (has(interest, Interest::read)) events |= EPOLLIN | EPOLLRDHUP;
@@ -75,8 +78,13 @@ class EpollBackend final : public Backend {
   }
 
   Status remove(Handle h) override {
-    if (::epoll_ctl(epfd_, EPOLL_CTL_DEL, h, nullptr) != 0)
+    if (::epoll_ctl(epfd_, EPOLL_CTL_DEL, h, nullptr) != 0) {
+      // EPERM: a file epoll cannot watch, so it cannot be registered either.
+      if (errno == EPERM)
+        return Error(Errc::not_registered,
+                     fmt::format("epoll_ctl(DEL) fd {}: {}", h, kCannotWatch));
       return errno_error(errno, fmt::format("epoll_ctl(DEL) fd {}", h));
+    }
     return {};
   }
 
@@ -90,8 +98,10 @@ class EpollBackend final : public Backend {
     const int capacity = static_cast<int>(out.size());
     WaitDeadline deadline(timeout);
     int n = ::epoll_wait(epfd_, native_.get(), capacity, deadline.first_ms());
-    while (n < 0) {
-      if (errno != EINTR) return errno_error(errno, "epoll_wait");
+    // Again after a signal, or after a wait longer than one call can take timed out early.
+    while (n <= 0) {
+      if (n < 0 && errno != EINTR) return errno_error(errno, "epoll_wait");
+      if (n == 0 && !deadline.timed_out_early()) break;
       n = ::epoll_wait(epfd_, native_.get(), capacity, deadline.remaining_ms());
     }
     for (int i = 0; i < n; ++i) {
@@ -108,8 +118,14 @@ class EpollBackend final : public Backend {
     epoll_event ev{};
     ev.events = native_events(interest, trigger);
     ev.data.fd = h;
-    if (::epoll_ctl(epfd_, op, h, &ev) != 0)
+    if (::epoll_ctl(epfd_, op, h, &ev) != 0) {
+      // EPERM here means one thing: not a handle epoll can watch, which the contract calls
+      // bad_handle (not_permitted, EPERM's portable meaning elsewhere, would mislead).
+      if (errno == EPERM)
+        return Error(Errc::bad_handle,
+                     fmt::format("epoll_ctl({}) fd {}: {}", op_name, h, kCannotWatch));
       return errno_error(errno, fmt::format("epoll_ctl({}) fd {}", op_name, h));
+    }
     if (static_cast<std::size_t>(h) >= tokens_.size())
       tokens_.resize(static_cast<std::size_t>(h) + 1);
     tokens_[static_cast<std::size_t>(h)] = token;

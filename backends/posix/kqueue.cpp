@@ -212,8 +212,10 @@ class KqueueBackend final : public Backend {
       }
       const std::size_t count =
           collect(std::span<const Kevent>(native_.data(), static_cast<std::size_t>(n)), out);
-      // Only answers to changes: a BSD kernel reports those without waiting. Wait on.
-      if (count > 0 || n == 0) return count;
+      if (count > 0) return count;
+      if (n == 0 && !deadline.timed_out_early()) return count;
+      // Only answers to changes (a BSD kernel reports those without waiting), or a wait longer
+      // than one call can take that timed out early: wait on.
     }
   }
 

@@ -93,8 +93,10 @@ class PollBackend final : public Backend {
     if (out.empty()) return Error(Errc::invalid_argument, "wait needs room for at least one event");
     WaitDeadline deadline(timeout);
     int ready;
-    while ((ready = ::poll(fds_.data(), fds_.size(), deadline.remaining_ms())) < 0) {
-      if (errno != EINTR) return errno_error(errno, "poll");
+    // Again after a signal, or after a wait longer than one call can take timed out early.
+    while ((ready = ::poll(fds_.data(), fds_.size(), deadline.remaining_ms())) <= 0) {
+      if (ready < 0 && errno != EINTR) return errno_error(errno, "poll");
+      if (ready == 0 && !deadline.timed_out_early()) break;
     }
     // When more are ready than fit, the next wait starts its scan where this one stopped, so no
     // handle starves behind the ones registered first.

@@ -97,7 +97,8 @@ class SelectBackend final : public Backend {
         tvp = &tv;
       }
       ready = ::select(max_fd_ + 1, &readable, &writable, nullptr, tvp);
-    } while (ready < 0 && errno == EINTR);
+      // Again after a signal, or after a wait longer than one call can take timed out early.
+    } while ((ready < 0 && errno == EINTR) || (ready == 0 && deadline.timed_out_early()));
     if (ready < 0) {
       if (errno == EBADF) return closed_handle_error();
       return errno_error(errno, "select");

@@ -122,7 +122,9 @@ class SocketNet final : public Net {
   }
 
   Status close(Handle h) override {
-    if (::close(h) < 0) return call_error("close", h);
+    // EINTR: the descriptor is released all the same (Linux, the BSDs); retrying could close a
+    // number another thread was just given.
+    if (::close(h) < 0 && errno != EINTR) return call_error("close", h);
     return {};
   }
 

@@ -55,12 +55,12 @@ struct Registration {
 
 // A wait's end on the steady clock. Winsock's select has no EINTR worth the name, but it may
 // return a little before its timeout (it counts in scheduler ticks), so wait() goes round again
-// until the deadline has really passed.
+// until the deadline has really passed. Every finite timeout is honoured: the end saturates
+// rather than overflowing (a timeout near Duration::max() would otherwise end in the past), and a
+// negative timeout polls once, like zero.
 class Deadline {
  public:
-  explicit Deadline(Duration timeout)
-      : infinite_(timeout == infinite),
-        end_(infinite_ ? Clock::time_point::max() : Clock::now() + timeout) {}
+  explicit Deadline(Duration timeout) : infinite_(timeout == infinite), end_(end_of(timeout)) {}
   bool is_infinite() const { return infinite_; }
   bool passed() const { return !infinite_ && Clock::now() >= end_; }
   // Whole milliseconds left, rounded up so a 0.3 ms remainder does not become a busy loop; at
@@ -73,6 +73,14 @@ class Deadline {
 
  private:
   using Clock = std::chrono::steady_clock;
+  static Clock::time_point end_of(Duration timeout) {
+    if (timeout == infinite) return Clock::time_point::max();
+    const Clock::time_point start = Clock::now();
+    if (timeout <= Duration::zero()) return start;
+    const auto room = std::chrono::duration_cast<Duration>(Clock::time_point::max() - start);
+    return timeout < room ? start + std::chrono::duration_cast<Clock::duration>(timeout)
+                          : Clock::time_point::max();
+  }
   bool infinite_;
   Clock::time_point end_;
 };

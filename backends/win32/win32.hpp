@@ -15,15 +15,14 @@ namespace muxlab::win32 {
 // Returns WSAStartup's result: 0 when Winsock is usable. Never undone: the process's exit does it.
 int start_winsock();
 
-// A WSAGetLastError() value → Errc where a portable code exists; otherwise the Winsock code
-// itself (system_category), so nothing is hidden. WSAEWOULDBLOCK is would_block here; connect
-// turns it into in_progress itself.
+// A WSAGetLastError() value → its portable Errc (winsock_error.cpp lists them); Errc::other for
+// one with no portable meaning. Always in muxlab_category. WSAEWOULDBLOCK is would_block here;
+// connect turns it into in_progress itself.
 std::error_code error_from_wsa(int err);
 
-// An Error carrying the code's portable meaning and "what failed" (e.g. "send socket 260").
-inline Error wsa_error(int err, std::string what) {
-  return {error_from_wsa(err), std::move(what)};
-}
+// An Error carrying the code's portable meaning and "what failed" (e.g. "send socket 260"); for
+// Errc::other, the detail adds the Winsock code and its text.
+Error wsa_error(int err, std::string what);
 
 // Wine's ntdll exports wine_get_version; Windows' does not.
 bool running_under_wine();

@@ -1,5 +1,8 @@
 // Registering, changing and dropping interest; trigger modes; handles that vanish underneath a
 // backend; handle limits.
+#include <cstdio>
+#include <memory>
+
 #include "conformance_fixture.hpp"
 
 namespace muxlab::conformance {
@@ -137,6 +140,46 @@ CONFORMANCE_TEST(ClosedWhileRegistered) {
                   {"kqueue", "not_registered"},
               }));
   EXPECT_TRUE(wait(Duration::zero()).empty());
+}
+
+// A regular file is no socket. epoll refuses it (EPERM, which muxlab reports as bad_handle) and
+// registers nothing; poll and select take it and report it ready for both directions.
+CONFORMANCE_TEST(RegularFile) {
+#if defined(_WIN32)
+  GTEST_SKIP() << "Winsock's select takes sockets only (a file handle is not a socket)";
+#else
+  if (env().is_fake()) GTEST_SKIP() << "the fake kernel has no files";
+  if (mechanism() == "kqueue")
+    GTEST_SKIP() << "kqueue's filters on regular files differ between the BSDs and libkqueue; "
+                    "not measured here (no kqueue)";
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::tmpfile(), &std::fclose);
+  ASSERT_NE(file, nullptr) << "tmpfile";
+  std::fputs("some bytes", file.get());
+  std::fflush(file.get());
+  std::rewind(file.get());
+  const Handle fd = fileno(file.get());
+  const Status added = backend().add(fd, Interest::read_write, 7);
+  const bool as_stated = expect_fact(
+      Topic::registration, "a regular file: add", fact_text(added),
+      per_mechanism<std::string>({{"epoll", "bad_handle"}, {"poll", "ok"}, {"select", "ok"}}));
+  if (!as_stated) {
+    if (added.ok()) (void)backend().remove(fd);
+    return;
+  }
+  if (!added.ok()) {
+    EXPECT_EQ(&added.code().category(), &muxlab_category())
+        << "a portable code: " << added.error().message();
+    EXPECT_NE(added.error().message().find(std::to_string(fd)), std::string::npos)
+        << added.error().message();
+    EXPECT_EQ(backend().remove(fd).code(), Errc::not_registered)
+        << "nothing registered: " << backend().remove(fd).error().message();
+    EXPECT_TRUE(wait(Duration::zero()).empty());
+    return;
+  }
+  expect_fact(Topic::registration, "a regular file: wait reports", poll_once(fd),
+              per_mechanism<Readiness>({{"poll", R | W}, {"select", R | W}}));
+  must(backend().remove(fd), "remove the file");
+#endif
 }
 
 // Opens sockets until the backend's limit is passed (or 1100 handles, past select's 1024).

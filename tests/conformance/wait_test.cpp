@@ -1,5 +1,8 @@
 // wait(): timeouts, wake-ups, interrupted system calls, and more ready handles than room.
+#include <cstdint>
+#include <optional>
 #include <set>
+#include <string>
 #include <thread>
 
 #if !defined(_WIN32)
@@ -8,11 +11,37 @@
 #endif
 
 #include "conformance_fixture.hpp"
+#include "muxlab/fake.hpp"
 
 namespace muxlab::conformance {
 namespace {
 
 using std::chrono::milliseconds;
+
+// Makes `data` arrive at `from`'s peer about `delay` from now, during the wait that follows: on
+// the fake kernel as a segment in flight over a link of that latency (virtual time), on a real
+// kernel from a thread that sleeps first (the caller joins it after the wait).
+std::thread send_later(Environment& env, Handle from, Duration delay, std::string_view data) {
+  if (fake::KernelControls* kernel = env.fake_kernel()) {
+    const Duration latency = kernel->config().link_latency;
+    kernel->config().link_latency = delay;
+    const Result<std::size_t> sent = env.net().send(from, as_bytes(data));
+    kernel->config().link_latency = latency;
+    EXPECT_TRUE(sent.ok() && *sent == data.size()) << "the send into the slow link";
+    return {};
+  }
+  return std::thread([&env, from, delay, data] {
+    std::this_thread::sleep_for(delay);
+    (void)env.net().send(from, as_bytes(data));
+  });
+}
+
+// What a wait for `h`'s data returned, as a fact reads it.
+std::string outcome_for(Handle h, const std::vector<Event>& events) {
+  if (events.size() == 1 && events[0].handle == h && has(events[0].readiness, Readiness::readable))
+    return "the data's event";
+  return fmt::format("{} events", events.size());
+}
 
 CONFORMANCE_TEST(ZeroTimeoutWithNothingRegistered) {
   // Win32's select fails with WSAEINVAL on three empty sets: the backend must not pass that on.
@@ -61,6 +90,46 @@ CONFORMANCE_TEST_WITHOUT_DIFFERENTIAL(
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].handle, c.server);
   EXPECT_EQ(events[0].readiness, Readiness::readable);
+}
+
+// poll and epoll_wait take an int of milliseconds: a timeout of 2^32 ms or more must not wrap
+// round to a short wait (2^32 ms + 5 ms would become 5 ms), and every finite timeout is honoured.
+CONFORMANCE_TEST_WITHOUT_DIFFERENTIAL(
+    TimeoutOver32BitMillisecondsIsNotCutShort,
+    "on a real kernel the data comes from another thread, whose send lands anywhere in the "
+    "trace") {
+  const Connection c = connect_pair();
+  must(backend().add(c.server, Interest::read, 1), "add");
+  const Time start = env().clock().now();
+  std::thread sender = send_later(env(), c.client, milliseconds(50), "late");
+  const std::vector<Event> events = wait(milliseconds((std::int64_t{1} << 32) + 5));
+  const Duration waited = env().clock().now() - start;
+  if (sender.joinable()) sender.join();
+  expect_fact(Topic::waiting, "timeout 2^32 ms + 5 ms, data arrives after 50 ms: wait returns",
+              outcome_for(c.server, events), std::string("the data's event"));
+  EXPECT_GE(waited, milliseconds(45)) << "the wait ended before the data came";
+}
+
+// A negative timeout polls once, as zero does: only `infinite` waits forever.
+CONFORMANCE_TEST(NegativeTimeoutPollsOnce) {
+  const Connection c = connect_pair();
+  must(backend().add(c.server, Interest::read, 1), "add");
+  for (const Duration timeout : {Duration(-1), Duration(milliseconds(-1000)), Duration::min()}) {
+    const Time start = env().clock().now();
+    const Result<std::size_t> got = [&] {
+      std::vector<Event> events(4);
+      return backend().wait(events, timeout);
+    }();
+    const Duration waited = env().clock().now() - start;
+    expect_fact(
+        Topic::waiting, "a negative timeout (-1 ns, -1 s, Duration::min()), nothing ready: wait",
+        got.ok() ? fmt::format("{} events", *got) : fact_text(got.code()), std::string("0 events"));
+    EXPECT_LT(waited, milliseconds(500)) << "timeout " << timeout.count() << " ns waited";
+  }
+  send_all(c.client, "data");
+  EXPECT_EQ(settle(c.server, Readiness::readable), Readiness::readable);
+  expect_fact(Topic::waiting, "a negative timeout, data ready: wait reports",
+              poll_once(c.server, milliseconds(-1)), Readiness::readable);
 }
 
 CONFORMANCE_TEST(SmallEventBufferReportsEveryoneInTurn) {
@@ -161,6 +230,38 @@ CONFORMANCE_TEST(InterruptedWaitDoesNotStartItsTimeoutAgain) {
   EXPECT_LT(waited, milliseconds(140)) << "the wait started its whole timeout again";
 }
 #endif
+
+// A timeout just short of `infinite` is finite and honoured: the deadline it gives (now plus the
+// timeout) must saturate, not overflow into the past, so that a signal at 20 ms does not turn the
+// rest of the wait into a poll that finds nothing. Ended by data at 60 ms. (On Windows and the
+// fake kernel, without the signal.)
+CONFORMANCE_TEST_WITHOUT_DIFFERENTIAL(
+    TimeoutNearDurationMaxIsHonoured,
+    "on a real kernel the data comes from another thread, whose send lands anywhere in the "
+    "trace") {
+  const Connection c = connect_pair();
+  must(backend().add(c.server, Interest::read, 1), "add");
+#if !defined(_WIN32)
+  std::optional<Alarms> alarms;
+  if (!env().is_fake()) {
+    alarms.emplace(itimerval{{0, 0}, {0, 20'000}});  // once, at 20 ms
+    ASSERT_TRUE(alarms->started());
+  }
+#endif
+  std::thread sender = send_later(env(), c.client, milliseconds(60), "late");
+  const std::vector<Event> events = wait(Duration::max() - Duration(1));
+  if (sender.joinable()) sender.join();
+#if !defined(_WIN32)
+  if (alarms) {
+    alarms->stop();
+    EXPECT_EQ(alarms->count(), 1) << "the signal came during the wait";
+  }
+#endif
+  expect_fact(Topic::waiting,
+              "timeout Duration::max() - 1 ns, a signal at 20 ms (POSIX kernels), data after "
+              "60 ms: wait returns",
+              outcome_for(c.server, events), std::string("the data's event"));
+}
 
 }  // namespace
 }  // namespace muxlab::conformance

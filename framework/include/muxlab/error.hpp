@@ -1,6 +1,9 @@
 #pragma once
 // Portable error codes. Every backend and Net maps its native errors (errno, WSAGetLastError)
-// onto these, so a test compares `result.error() == Errc::would_block` on any platform.
+// onto these, so a test compares `result.error() == Errc::would_block` on any platform. A native
+// error with no portable meaning is `other`, and its Error's detail keeps the native number and
+// text ("errno 5 (Input/output error)"), so nothing is hidden. Codes are only ever appended:
+// their numbers are stable.
 #include <string>
 #include <system_error>
 
@@ -25,6 +28,12 @@ enum class Errc {
   invalid_argument,     // a value the call cannot take
   timed_out,            // a connect that the network gave up on
   no_resources,         // ENOBUFS / ENOMEM
+  not_permitted,        // EPERM / EACCES: a firewall rule, a privileged port, a broadcast
+  connection_aborted,   // the local stack gave the connection up (ECONNABORTED: accept of one
+                        // that died in the queue; WSAECONNABORTED: a timeout on an established one)
+  unreachable,          // no route to the network or host, or the network is down
+  address_not_available,  // bind/connect to an address this host does not have, or no free port
+  other,                  // a native error with no portable meaning: see the Error's detail
 };
 
 const std::error_category& muxlab_category() noexcept;
