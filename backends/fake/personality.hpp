@@ -58,9 +58,6 @@ struct Personality {
   Capabilities capabilities;
   bool keeps_ready_list;  // epoll and kqueue: a wait costs O(ready); the others scan
   ClosedWhileRegistered closed_while_registered;
-  // add() of a handle that is no open socket fails at once (epoll_ctl, kevent, and the Win32
-  // backend's SO_TYPE check); poll and POSIX select take any number and tell at the wait.
-  bool add_checks_handle;
   SocketApi api;
   // Windows answers a reset to its SYN by sending the SYN again, twice, a second apart, so a
   // refused connect takes about two seconds even on loopback. Zero elsewhere: refused at once.

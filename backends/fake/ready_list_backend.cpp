@@ -111,7 +111,13 @@ class ReadyListBackend final : public Backend {
     return Error(code, fmt::format("{} {}: fd {} {}", personality_.mechanism, call, h, why));
   }
 
+  Error invalid_interest(const char* call, Handle h, Interest interest) const {
+    return Error(Errc::invalid_argument, fmt::format("{} {}: fd {}: {}", personality_.mechanism,
+                                                     call, h, invalid_registration_text(interest)));
+  }
+
   Status add_registration(Handle h, Interest interest, std::uint64_t token, Trigger trigger) {
+    if (!is_valid_registration(interest)) return invalid_interest("add", h, interest);
     Socket* const socket = kernel_->socket_at(h);
     if (socket == nullptr) return refusal(Errc::bad_handle, "add", h, "is not an open socket");
     if (registration_of(h) != nullptr)
@@ -131,6 +137,7 @@ class ReadyListBackend final : public Backend {
   }
 
   Status modify_registration(Handle h, Interest interest, std::uint64_t token, Trigger trigger) {
+    if (!is_valid_registration(interest)) return invalid_interest("modify", h, interest);
     if (!kernel_->is_open(h))
       return refusal(Errc::bad_handle, "modify", h, "is not an open socket");
     Registration* const found = registration_of(h);

@@ -7,8 +7,9 @@
 // Limits: POSIX select cannot take an fd value at or above FD_SETSIZE (1024); Win32 select takes
 // at most a number of sockets (512 by default, KernelConfig::win32_select_limit). All three are
 // level-triggered only. With nothing registered, Win32 select would fail (WSAEINVAL), so the
-// backend sleeps instead: here, virtual time passes. The Win32 backend checks at add() that the
-// handle is a socket; poll and POSIX select take any number.
+// backend sleeps instead: here, virtual time passes. add() and modify() refuse a handle that is
+// not an open socket, as the real backends do (they check with fcntl or getsockopt, because the
+// system calls themselves would tell only at the next wait).
 #include <unordered_map>
 #include <vector>
 
@@ -36,9 +37,8 @@ class ScanningBackend final : public Backend {
 
   Status add(Handle h, Interest interest, std::uint64_t token, Trigger trigger) override {
     kernel_->begin_call();
-    if (auto refused = check("add", h, trigger)) return *refused;
-    if (personality_.add_checks_handle && !kernel_->is_open(h))
-      return refusal(Errc::bad_handle, "add", h, "is not an open socket");
+    if (auto refused = check("add", h, interest, trigger)) return *refused;
+    if (!kernel_->is_open(h)) return refusal(Errc::bad_handle, "add", h, "is not an open socket");
     if (slots_.contains(h))
       return refusal(Errc::already_registered, "add", h, "is registered already");
     if (capabilities_.limit == Capabilities::Limit::count &&
@@ -55,10 +55,12 @@ class ScanningBackend final : public Backend {
 
   Status modify(Handle h, Interest interest, std::uint64_t token, Trigger trigger) override {
     kernel_->begin_call();
-    if (auto refused = check("modify", h, trigger)) return *refused;
+    if (auto refused = check("modify", h, interest, trigger)) return *refused;
     const auto slot = slots_.find(h);
     if (slot == slots_.end())
       return refusal(Errc::not_registered, "modify", h, "is not registered");
+    if (!kernel_->is_open(h))
+      return refusal(Errc::bad_handle, "modify", h, "is not an open socket");
     registered_[slot->second] = Registration{h, interest, token};
     return {};
   }
@@ -97,7 +99,7 @@ class ScanningBackend final : public Backend {
     return Error(code, fmt::format("{} {}: fd {} {}", personality_.mechanism, call, h, why));
   }
 
-  std::optional<Error> check(const char* call, Handle h, Trigger trigger) const {
+  std::optional<Error> check(const char* call, Handle h, Interest interest, Trigger trigger) const {
     if (!is_handle_number(h)) return refusal(Errc::bad_handle, call, h, "is no handle");
     if (capabilities_.limit == Capabilities::Limit::fd_value &&
         static_cast<std::size_t>(h) >= capabilities_.handle_limit)
@@ -105,6 +107,10 @@ class ScanningBackend final : public Backend {
                    fmt::format("{} {}: fd {} is over the limit: select watches only fd values "
                                "below FD_SETSIZE ({})",
                                personality_.mechanism, call, h, capabilities_.handle_limit));
+    if (!is_valid_registration(interest))
+      return Error(Errc::invalid_argument,
+                   fmt::format("{} {}: fd {}: {}", personality_.mechanism, call, h,
+                               invalid_registration_text(interest)));
     if (trigger != Trigger::level)
       return Error(
           Errc::unsupported,

@@ -115,6 +115,9 @@ class EpollBackend final : public Backend {
   Status control(int op, const char* op_name, Handle h, Interest interest, std::uint64_t token,
                  Trigger trigger) {
     if (h < 0) return Error(Errc::bad_handle, fmt::format("epoll_ctl({}) fd {}", op_name, h));
+    if (!is_valid_registration(interest)) [[unlikely]]
+      return Error(Errc::invalid_argument, fmt::format("epoll_ctl({}) fd {}: {}", op_name, h,
+                                                       invalid_registration_text(interest)));
     epoll_event ev{};
     ev.events = native_events(interest, trigger);
     ev.data.fd = h;

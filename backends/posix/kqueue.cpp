@@ -120,6 +120,9 @@ class KqueueBackend final : public Backend {
 
   Status add(Handle h, Interest interest, std::uint64_t token, Trigger trigger) override {
     if (h < 0) return Error(Errc::bad_handle, fmt::format("kevent(EV_ADD) fd {}", h));
+    if (!is_valid_registration(interest))
+      return Error(Errc::invalid_argument,
+                   fmt::format("kqueue add: fd {}: {}", h, invalid_registration_text(interest)));
     if (find(h)) return Error(Errc::already_registered, fmt::format("kqueue: fd {}", h));
     const std::size_t own = changes_.size();
     for (Interest f : kFilters) {
@@ -147,6 +150,9 @@ class KqueueBackend final : public Backend {
 
   Status modify(Handle h, Interest interest, std::uint64_t token, Trigger trigger) override {
     if (h < 0) return Error(Errc::bad_handle, fmt::format("kevent(modify) fd {}", h));
+    if (!is_valid_registration(interest))
+      return Error(Errc::invalid_argument,
+                   fmt::format("kqueue modify: fd {}: {}", h, invalid_registration_text(interest)));
     Registration* r = find(h);
     if (!r) return Error(Errc::not_registered, fmt::format("kqueue: fd {}", h));
     if (trigger != r->trigger) {

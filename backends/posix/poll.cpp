@@ -4,6 +4,7 @@
 // Readiness mapping: POLLIN → readable, POLLOUT → writable, POLLRDHUP (Linux) → read_closed,
 // POLLHUP → read_closed|write_closed, POLLERR → error. POLLNVAL (a registered fd that was closed)
 // → error on every wait until the caller removes it. Level-triggered only.
+#include <fcntl.h>
 #include <poll.h>
 
 #include <vector>
@@ -55,8 +56,9 @@ class PollBackend final : public Backend {
   const Capabilities& capabilities() const override { return kCapabilities; }
 
   Status add(Handle h, Interest interest, std::uint64_t token, Trigger trigger) override {
-    if (auto refused = check("add", h, trigger); !refused.ok()) return refused;
+    if (auto refused = check("add", h, interest, trigger); !refused.ok()) return refused;
     if (slot_of(h) >= 0) return Error(Errc::already_registered, fmt::format("poll: fd {}", h));
+    if (auto closed = check_open("add", h); !closed.ok()) return closed;
     if (static_cast<std::size_t>(h) >= slots_.size())
       slots_.resize(static_cast<std::size_t>(h) + 1, -1);
     slots_[static_cast<std::size_t>(h)] = static_cast<int>(fds_.size());
@@ -66,9 +68,10 @@ class PollBackend final : public Backend {
   }
 
   Status modify(Handle h, Interest interest, std::uint64_t token, Trigger trigger) override {
-    if (auto refused = check("modify", h, trigger); !refused.ok()) return refused;
+    if (auto refused = check("modify", h, interest, trigger); !refused.ok()) return refused;
     const int slot = slot_of(h);
     if (slot < 0) return Error(Errc::not_registered, fmt::format("poll: fd {}", h));
+    if (auto closed = check_open("modify", h); !closed.ok()) return closed;
     fds_[static_cast<std::size_t>(slot)].events = native_events(interest);
     tokens_[static_cast<std::size_t>(slot)] = token;
     return {};
@@ -118,12 +121,23 @@ class PollBackend final : public Backend {
     return static_cast<std::size_t>(h) < slots_.size() ? slots_[static_cast<std::size_t>(h)] : -1;
   }
 
-  static Status check(const char* call, Handle h, Trigger trigger) {
+  static Status check(const char* call, Handle h, Interest interest, Trigger trigger) {
     if (h < 0) return Error(Errc::bad_handle, fmt::format("poll {}: fd {}", call, h));
+    if (!is_valid_registration(interest))
+      return Error(Errc::invalid_argument,
+                   fmt::format("poll {}: fd {}: {}", call, h, invalid_registration_text(interest)));
     if (trigger != Trigger::level)
       return Error(Errc::unsupported,
                    fmt::format("poll {}: fd {}: poll is level-triggered only, {} was asked", call,
                                h, to_string(trigger)));
+    return {};
+  }
+
+  // poll() itself takes any number and would tell only at the wait (POLLNVAL): refused at once,
+  // as epoll_ctl and kevent refuse it.
+  static Status check_open(const char* call, Handle h) {
+    if (::fcntl(h, F_GETFD) < 0 && errno == EBADF)
+      return Error(Errc::bad_handle, fmt::format("poll {}: fd {} is not open", call, h));
     return {};
   }
 

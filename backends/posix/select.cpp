@@ -43,8 +43,9 @@ class SelectBackend final : public Backend {
   const Capabilities& capabilities() const override { return kCapabilities; }
 
   Status add(Handle h, Interest interest, std::uint64_t token, Trigger trigger) override {
-    if (auto refused = check("add", h, trigger); !refused.ok()) return refused;
+    if (auto refused = check("add", h, interest, trigger); !refused.ok()) return refused;
     if (slots_[h] >= 0) return Error(Errc::already_registered, fmt::format("select: fd {}", h));
+    if (auto closed = check_open("add", h); !closed.ok()) return closed;
     slots_[h] = static_cast<int>(registered_.size());
     registered_.push_back({h, interest, token});
     set_interest(h, interest);
@@ -53,8 +54,9 @@ class SelectBackend final : public Backend {
   }
 
   Status modify(Handle h, Interest interest, std::uint64_t token, Trigger trigger) override {
-    if (auto refused = check("modify", h, trigger); !refused.ok()) return refused;
+    if (auto refused = check("modify", h, interest, trigger); !refused.ok()) return refused;
     if (slots_[h] < 0) return Error(Errc::not_registered, fmt::format("select: fd {}", h));
+    if (auto closed = check_open("modify", h); !closed.ok()) return closed;
     registered_[static_cast<std::size_t>(slots_[h])] = {h, interest, token};
     set_interest(h, interest);
     return {};
@@ -122,17 +124,28 @@ class SelectBackend final : public Backend {
   }
 
  private:
-  Status check(const char* call, Handle h, Trigger trigger) const {
+  Status check(const char* call, Handle h, Interest interest, Trigger trigger) const {
     if (h < 0) return Error(Errc::bad_handle, fmt::format("select {}: fd {}", call, h));
     if (h >= static_cast<Handle>(FD_SETSIZE))
       return Error(Errc::too_many_handles,
                    fmt::format("select {}: fd {} is over the limit: select watches only fd values "
                                "below FD_SETSIZE ({})",
                                call, h, FD_SETSIZE));
+    if (!is_valid_registration(interest))
+      return Error(Errc::invalid_argument, fmt::format("select {}: fd {}: {}", call, h,
+                                                       invalid_registration_text(interest)));
     if (trigger != Trigger::level)
       return Error(Errc::unsupported,
                    fmt::format("select {}: fd {}: select is level-triggered only, {} was asked",
                                call, h, to_string(trigger)));
+    return {};
+  }
+
+  // select() itself takes any number and would tell only at the wait (EBADF for the whole
+  // set): refused at once, as epoll_ctl and kevent refuse it.
+  static Status check_open(const char* call, Handle h) {
+    if (::fcntl(h, F_GETFD) < 0 && errno == EBADF)
+      return Error(Errc::bad_handle, fmt::format("select {}: fd {} is not open", call, h));
     return {};
   }
 

@@ -90,7 +90,7 @@ class Win32SelectBackend final : public Backend {
   const Capabilities& capabilities() const override { return kCapabilities; }
 
   Status add(Handle h, Interest interest, std::uint64_t token, Trigger trigger) override {
-    if (auto refused = check("add", h, trigger); !refused.ok()) return refused;
+    if (auto refused = check("add", h, interest, trigger); !refused.ok()) return refused;
     if (slots_.contains(h))
       return Error(Errc::already_registered, fmt::format("win32-select add: socket {}", h));
     if (registered_.size() >= kSetSize)
@@ -99,22 +99,18 @@ class Win32SelectBackend final : public Backend {
                                "select set, over the limit: a Win32 fd_set holds at most "
                                "FD_SETSIZE ({}) sockets (MUXLAB_WIN32_FD_SETSIZE at build time)",
                                h, registered_.size() + 1, kSetSize));
-    // Refuse what is not a socket now, not at the next wait.
-    int type = 0;
-    int len = sizeof type;
-    if (::getsockopt(static_cast<SOCKET>(h), SOL_SOCKET, SO_TYPE, reinterpret_cast<char*>(&type),
-                     &len) == SOCKET_ERROR)
-      return wsa_error(::WSAGetLastError(), fmt::format("win32-select add: socket {}", h));
+    if (auto closed = check_socket("add", h); !closed.ok()) return closed;
     slots_.emplace(h, registered_.size());
     registered_.push_back({h, interest, token});
     return {};
   }
 
   Status modify(Handle h, Interest interest, std::uint64_t token, Trigger trigger) override {
-    if (auto refused = check("modify", h, trigger); !refused.ok()) return refused;
+    if (auto refused = check("modify", h, interest, trigger); !refused.ok()) return refused;
     const auto slot = slots_.find(h);
     if (slot == slots_.end())
       return Error(Errc::not_registered, fmt::format("win32-select modify: socket {}", h));
+    if (auto closed = check_socket("modify", h); !closed.ok()) return closed;
     registered_[slot->second] = {h, interest, token};
     return {};
   }
@@ -181,13 +177,26 @@ class Win32SelectBackend final : public Backend {
   }
 
  private:
-  static Status check(const char* call, Handle h, Trigger trigger) {
+  static Status check(const char* call, Handle h, Interest interest, Trigger trigger) {
     if (h == invalid_handle)
       return Error(Errc::bad_handle, fmt::format("win32-select {}: INVALID_SOCKET", call));
+    if (!is_valid_registration(interest))
+      return Error(Errc::invalid_argument, fmt::format("win32-select {}: socket {}: {}", call, h,
+                                                       invalid_registration_text(interest)));
     if (trigger != Trigger::level)
       return Error(Errc::unsupported, fmt::format("win32-select {}: socket {}: Win32 select is "
                                                   "level-triggered only, {} was asked",
                                                   call, h, to_string(trigger)));
+    return {};
+  }
+
+  // Refuses what is not an open socket now, not at the next wait (which would fail whole).
+  static Status check_socket(const char* call, Handle h) {
+    int type = 0;
+    int len = sizeof type;
+    if (::getsockopt(static_cast<SOCKET>(h), SOL_SOCKET, SO_TYPE, reinterpret_cast<char*>(&type),
+                     &len) == SOCKET_ERROR)
+      return wsa_error(::WSAGetLastError(), fmt::format("win32-select {}: socket {}", call, h));
     return {};
   }
 

@@ -297,7 +297,7 @@ CONFORMANCE_TEST_WITHOUT_DIFFERENTIAL(
       if (e.handle == c.client && has(e.readiness, W) && sent < data.size()) {
         const Result<std::size_t> n = net().send(c.client, std::span(data).subspan(sent));
         if (n.ok()) sent += *n;
-        if (sent == data.size()) must(backend().modify(c.client, Interest::none, 1), "modify");
+        if (sent == data.size()) must(backend().remove(c.client), "remove");
       }
     }
   }

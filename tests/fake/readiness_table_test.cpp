@@ -211,7 +211,9 @@ TEST_P(ReadinessTable, InterestFiltersWhatIsReported) {
   EXPECT_EQ(f.readiness_of(p.client), R);
   ok(f.backend->modify(p.client, Interest::write, 1));
   EXPECT_EQ(f.readiness_of(p.client), W);
-  ok(f.backend->modify(p.client, Interest::none, 1));
+  EXPECT_EQ(f.backend->modify(p.client, Interest::none, 1).code(), Errc::invalid_argument)
+      << "to stop reports, remove the handle";
+  ok(f.backend->remove(p.client));
   EXPECT_EQ(f.readiness_of(p.client), NONE);
 }
 

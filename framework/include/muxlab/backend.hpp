@@ -50,16 +50,36 @@ class Backend {
   virtual const Capabilities& capabilities() const = 0;
 
   // Errors: already_registered, not_registered, bad_handle, too_many_handles (naming the handle
-  // and the limit), unsupported (a trigger mode the mechanism lacks). A failed call leaves the
-  // registration as it was.
+  // and the limit), unsupported (a trigger mode the mechanism lacks), invalid_argument. A failed
+  // call leaves the registration as it was. On every backend, real and fake:
+  //  - The interest must be read, write or both (is_valid_registration): Interest::none and bits
+  //    that are no Interest are refused with invalid_argument naming the handle and the value.
+  //    To stop reports, remove the handle.
+  //  - add of a handle that is not open is refused with bad_handle (poll, select and Win32
+  //    select check it themselves, as their system calls would tell only at the next wait);
+  //    modify too, except on kqueue, whose modify only queues its changes for the next wait.
+  //  - A regular file is not a socket: epoll refuses it (bad_handle); poll and select take it
+  //    and report it readable and writable; Win32 select takes only sockets (bad_handle).
+  // Per mechanism (docs/backend-differences.md, "Registration"): poll and select register a
+  // handle *number*, epoll and kqueue a socket. A registered handle closed without remove:
+  //  - the next wait: epoll and kqueue report nothing for it (the kernel dropped it), poll
+  //    reports `error` (POLLNVAL), select and Win32 select fail the whole wait with bad_handle
+  //    naming it;
+  //  - then remove: epoll says bad_handle (epoll_ctl looks at the closed descriptor), kqueue
+  //    not_registered (closing deleted its knotes), poll and select ok (the number's entry goes);
+  //  - a new socket that gets the same number: poll and select report it with the old
+  //    registration's interest and token; on epoll and kqueue it is not registered.
   virtual Status add(Handle h, Interest interest, std::uint64_t token,
                      Trigger trigger = Trigger::level) = 0;
   virtual Status modify(Handle h, Interest interest, std::uint64_t token,
                         Trigger trigger = Trigger::level) = 0;
   virtual Status remove(Handle h) = 0;
 
-  // Fills `out` with up to out.size() ready handles and returns how many. timeout 0 polls,
-  // `infinite` blocks. An interrupted system call is retried with the time that remains.
+  // Fills `out` with up to out.size() ready handles and returns how many. Timeouts: 0 or any
+  // negative value polls once; `infinite` (Duration::max()) is the only one that blocks forever;
+  // every other value is honoured to its end, up to Duration::max() - 1 ns (the mechanism's
+  // longest single wait is exceeded by waiting again). An interrupted system call is retried
+  // with the time that remains, so a signal neither ends the wait early nor restarts it.
   virtual Result<std::size_t> wait(std::span<Event> out, Duration timeout) = 0;
 };
 

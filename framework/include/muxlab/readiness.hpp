@@ -59,6 +59,26 @@ MUXLAB_FLAG_OPERATORS(Readiness)
 MUXLAB_FLAG_OPERATORS(Trigger)
 #undef MUXLAB_FLAG_OPERATORS
 
+// Whether `interest` is something a backend can register: read, write or both, and no other
+// bit. Backend::add and modify refuse anything else with invalid_argument (Interest::none too:
+// to stop reports, remove the handle).
+constexpr bool is_valid_registration(Interest interest) {
+  const auto bits = static_cast<std::uint8_t>(interest);
+  return bits != 0 && (bits & ~static_cast<std::uint8_t>(Interest::read_write)) == 0;
+}
+
+// The words of that refusal, naming the value: "interest 0x00 (none) asks for nothing: ...".
+inline std::string invalid_registration_text(Interest interest) {
+  constexpr std::string_view kHex = "0123456789abcdef";
+  const auto bits = static_cast<std::uint8_t>(interest);
+  std::string text = "interest 0x";
+  text += kHex[bits >> 4];
+  text += kHex[bits & 0xf];
+  text += bits == 0 ? " (none) asks for nothing" : " has bits that are no Interest";
+  text += ": register read, write or read|write (to stop reports, remove the handle)";
+  return text;
+}
+
 // "readable|writable|read_closed", or "none". The names scripts and traces use.
 std::string to_string(Readiness r);
 std::string to_string(Interest i);
