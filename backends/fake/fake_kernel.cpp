@@ -47,6 +47,14 @@ FakeKernel::FakeKernel(const Personality& personality, KernelConfig config)
 
 FakeKernel::~FakeKernel() = default;
 
+Error FakeKernel::wait_past_the_end_of_time(Duration timeout) {
+  return Error(Errc::invalid_argument,
+               fmt::format("would wait past the end of virtual time (about {} years after the "
+                           "kernel started) for a timeout of {} ns: nothing is scheduled and "
+                           "nothing registered is ready",
+                           kEndOfVirtualTime / std::chrono::years(1), timeout.count()));
+}
+
 // --- The cost and count of a call ------------------------------------------------------------
 
 void FakeKernel::begin_call() {

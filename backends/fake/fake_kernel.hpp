@@ -114,7 +114,9 @@ class FakeKernel final : public Net, public Clock, public KernelControls {
   Status reset_at(Handle h, Time at) override;
   Status inject_spurious_wakeup(Handle h) override;
   const CallCounts& counts() const override { return counts_; }
-  void advance(Duration d) override { run_until(now() + d); }
+  void advance(Duration d) override {
+    run_until(d >= kEndOfVirtualTime - now() ? kEndOfVirtualTime : now() + d);
+  }
 
   // --- Knobs ---
   const Personality& personality() const { return personality_; }
@@ -148,6 +150,7 @@ class FakeKernel final : public Net, public Clock, public KernelControls {
   Result<std::size_t> wait_for(Duration timeout, Collect collect);
 
  private:
+  static Error wait_past_the_end_of_time(Duration timeout);
   template <class T>
   void tally(const Result<T>& result);
   Result<Handle> open_socket(const char* call);
@@ -187,7 +190,10 @@ void FakeKernel::tally(const Result<T>& result) {
 template <class Collect>
 Result<std::size_t> FakeKernel::wait_for(Duration timeout, Collect collect) {
   const bool forever = timeout == infinite;
-  const Time deadline = forever || timeout > Time::max() - now() ? Time::max() : now() + timeout;
+  // A deadline past the end of virtual time is cut to it; nothing scheduled before it means
+  // the wait cannot end in any time the clock can still count.
+  const bool past_the_end = forever || timeout >= kEndOfVirtualTime - now();
+  const Time deadline = past_the_end ? kEndOfVirtualTime : now() + timeout;
   for (;;) {
     Result<std::size_t> found = collect();
     if (!found.ok() || *found > 0) return found;
@@ -203,6 +209,7 @@ Result<std::size_t> FakeKernel::wait_for(Duration timeout, Collect collect) {
       if (forever)
         return Error(Errc::invalid_argument,
                      "would wait forever: nothing is scheduled and nothing registered is ready");
+      if (past_the_end) return wait_past_the_end_of_time(timeout);
       queue_.run_until(deadline);
       return std::size_t{0};
     }

@@ -63,6 +63,30 @@ TEST_P(EveryPersonality, AnInfiniteWaitOnNothingSaysItWouldWaitForever) {
   EXPECT_EQ(ok(f.backend->wait(events, infinite)), 1u) << "something scheduled: it comes";
 }
 
+// A finite timeout too long for the clock to count (up to Duration::max() - 1 ns) with nothing
+// scheduled fails like an infinite one, and leaves the clock where it was: jumping to the end of
+// virtual time would make the next call's cost overflow it.
+TEST_P(EveryPersonality, ATimeoutPastTheEndOfVirtualTimeOnNothingSaysSo) {
+  KernelFixture f(GetParam());
+  const Pair p = f.connect_pair();
+  ok(f.backend->add(p.server, Interest::read, 1));
+  std::vector<Event> events(4);
+  for (const Duration timeout : {Duration::max() - Duration(1), kEndOfVirtualTime}) {
+    const Time before = f.kernel->now();
+    const Result<std::size_t> none = f.backend->wait(events, timeout);
+    EXPECT_EQ(none.code(), Errc::invalid_argument);
+    EXPECT_NE(none.error().message().find("past the end of virtual time"), std::string::npos)
+        << none.error().message();
+    EXPECT_LT(f.kernel->now() - before, milliseconds(1));
+  }
+  f.send(p.client, "x");
+  EXPECT_EQ(ok(f.backend->wait(events, Duration::max() - Duration(1))), 1u)
+      << "something ready: the long wait returns it";
+  f.kernel->advance(Duration::max());
+  EXPECT_EQ(f.kernel->now(), kEndOfVirtualTime) << "advance stops at the end";
+  EXPECT_EQ(f.recv(p.server), "x") << "and a call there costs no overflow";
+}
+
 TEST_P(EveryPersonality, ZeroTimeoutWithNothingRegisteredIsZero) {
   KernelFixture f(GetParam());
   EXPECT_TRUE(f.wait(Duration::zero()).empty());

@@ -30,6 +30,11 @@ inline constexpr std::size_t kDefaultOpenFileLimit = 20'000;
 // CPython's FD_SETSIZE for Winsock select, a count of sockets; configurable like Winsock's.
 inline constexpr std::size_t kDefaultWin32SelectLimit = 512;
 inline constexpr Duration kDefaultSystemCallCost = std::chrono::microseconds(1);
+// Virtual time stops here, about 146 years after a kernel starts, so that adding a call's cost
+// or a latency to any time the clock can reach never overflows. A wait whose timeout ends later
+// (any finite value up to Duration::max()) is honoured until then; with nothing scheduled before
+// it, it fails like an infinite one instead of jumping to the end.
+inline constexpr Time kEndOfVirtualTime = Time::max() / 2;
 // A real kernel delivers over loopback within the sending call, so by default nothing waits on the
 // wire; a test that wants a network sets a latency.
 inline constexpr Duration kDefaultLinkLatency = Duration::zero();
