@@ -2,6 +2,7 @@
 // rest of muxlab's messages.
 #include "muxlab/testing/matchers.hpp"
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -67,6 +68,71 @@ ScenarioOutcome run_scenario_file(const std::filesystem::path& file, const std::
       fmt::format("\n{}:{}:{}: on {}: {}\n  expected: {}\n  actual:   {}\n  trace around it:\n{}",
                   f.where.file, f.where.line, f.where.column, environment, f.step, f.expected,
                   f.actual, f.trace_excerpt)};
+}
+
+const char* scenario_root_setting() {
+  const char* root = std::getenv("MUXLAB_SCENARIO_ROOT");
+  return root != nullptr && *root != '\0' ? root : nullptr;
+}
+
+std::optional<std::filesystem::path> caller_folder(std::string_view caller_file,
+                                                   const std::filesystem::path& from) {
+  const std::filesystem::path file(caller_file);
+  if (file.parent_path().empty()) return std::nullopt;
+  if (file.is_absolute()) return file.parent_path();
+  if (from.empty()) return std::nullopt;
+  std::error_code ignored;
+  for (std::filesystem::path base = from;; base = base.parent_path()) {
+    if (std::filesystem::is_regular_file(base / file, ignored))
+      return (base / file).parent_path().lexically_normal();
+    if (base == base.parent_path()) return std::nullopt;
+  }
+}
+
+std::vector<ScenarioFolder> scenario_folders(const char* root, std::string_view caller_file,
+                                             const char* installed) {
+  std::vector<ScenarioFolder> folders;
+  if (root != nullptr && *root != '\0') folders.push_back({root, "MUXLAB_SCENARIO_ROOT"});
+  std::error_code no_working_directory;
+  const std::filesystem::path here = std::filesystem::current_path(no_working_directory);
+  if (const std::optional<std::filesystem::path> source = caller_folder(caller_file, here))
+    folders.push_back({*source, "the test's source folder"});
+  else if (const std::filesystem::path as_compiled =
+               std::filesystem::path(caller_file).parent_path();
+           !as_compiled.empty())
+    // Not the working directory's business: a relative folder would be looked for from there.
+    folders.push_back({as_compiled,
+                       fmt::format("the test's source folder as compiled, relative and not found "
+                                   "from {} or above: not looked in",
+                                   here.string()),
+                       false});
+  if (installed != nullptr && *installed != '\0')
+    folders.push_back({installed, "muxlab's shipped scenarios"});
+  return folders;
+}
+
+std::optional<std::filesystem::path> find_scenario(const std::filesystem::path& file,
+                                                   const std::vector<ScenarioFolder>& folders) {
+  if (file.is_absolute()) return file;
+  for (const ScenarioFolder& f : folders) {
+    if (!f.searched) continue;
+    std::error_code ignored;  // an unreadable folder is one that does not hold the file
+    if (std::filesystem::is_regular_file(f.folder / file, ignored)) return f.folder / file;
+  }
+  return std::nullopt;
+}
+
+ScenarioOutcome run_scenario_file(const std::filesystem::path& file,
+                                  const std::vector<ScenarioFolder>& folders,
+                                  const std::string& environment, const RunOptions& options) {
+  if (const std::optional<std::filesystem::path> found = find_scenario(file, folders))
+    return run_scenario_file(*found, environment, options);
+  std::vector<std::string> looked_in;
+  for (const ScenarioFolder& f : folders)
+    looked_in.push_back(fmt::format("  {} ({})", f.folder.string(), f.source));
+  if (looked_in.empty()) looked_in.push_back("  no folder at all");
+  return {false, fmt::format("{}: no such scenario file; looked in, in order:\n{}", file.string(),
+                             fmt::join(looked_in, "\n"))};
 }
 
 }  // namespace matcher_detail
