@@ -75,27 +75,49 @@ const char* scenario_root_setting() {
   return root != nullptr && *root != '\0' ? root : nullptr;
 }
 
-std::optional<std::filesystem::path> caller_folder(std::string_view caller_file,
-                                                   const std::filesystem::path& from) {
+std::optional<std::filesystem::path> caller_folder(
+    std::string_view caller_file, const std::vector<std::filesystem::path>& starts) {
   const std::filesystem::path file(caller_file);
   if (file.parent_path().empty()) return std::nullopt;
   if (file.is_absolute()) return file.parent_path();
-  if (from.empty()) return std::nullopt;
   std::error_code ignored;
-  for (std::filesystem::path base = from;; base = base.parent_path()) {
-    if (std::filesystem::is_regular_file(base / file, ignored))
-      return (base / file).parent_path().lexically_normal();
-    if (base == base.parent_path()) return std::nullopt;
+  for (const std::filesystem::path& start : starts) {
+    for (std::filesystem::path base = start; !base.empty(); base = base.parent_path()) {
+      if (std::filesystem::is_regular_file(base / file, ignored))
+        return (base / file).parent_path().lexically_normal();
+      if (base == base.parent_path()) break;
+    }
   }
+  return std::nullopt;
 }
+
+namespace {
+
+// Where a relative source path may have been compiled from: the compiler ran in the build
+// folder, and the test runs in it or below (ctest), or its program file is there.
+std::vector<std::filesystem::path> compile_folder_candidates() {
+  std::vector<std::filesystem::path> starts;
+  std::error_code failed;
+  if (std::filesystem::path here = std::filesystem::current_path(failed); !failed)
+    starts.push_back(std::move(here));
+  // Linux names the running program here; elsewhere the link is missing and the error ignored.
+  if (std::filesystem::path program = std::filesystem::read_symlink("/proc/self/exe", failed);
+      !failed)
+    starts.push_back(program.parent_path());
+  return starts;
+}
+
+}  // namespace
 
 std::vector<ScenarioFolder> scenario_folders(const char* root, std::string_view caller_file,
                                              const char* installed) {
   std::vector<ScenarioFolder> folders;
   if (root != nullptr && *root != '\0') folders.push_back({root, "MUXLAB_SCENARIO_ROOT"});
-  std::error_code no_working_directory;
-  const std::filesystem::path here = std::filesystem::current_path(no_working_directory);
-  if (const std::optional<std::filesystem::path> source = caller_folder(caller_file, here))
+  const std::vector<std::filesystem::path> starts = compile_folder_candidates();
+  std::vector<std::string> start_names;
+  for (const std::filesystem::path& start : starts)
+    start_names.push_back(start.string());
+  if (const std::optional<std::filesystem::path> source = caller_folder(caller_file, starts))
     folders.push_back({*source, "the test's source folder"});
   else if (const std::filesystem::path as_compiled =
                std::filesystem::path(caller_file).parent_path();
@@ -104,7 +126,7 @@ std::vector<ScenarioFolder> scenario_folders(const char* root, std::string_view 
     folders.push_back({as_compiled,
                        fmt::format("the test's source folder as compiled, relative and not found "
                                    "from {} or above: not looked in",
-                                   here.string()),
+                                   fmt::join(start_names, " or ")),
                        false});
   if (installed != nullptr && *installed != '\0')
     folders.push_back({installed, "muxlab's shipped scenarios"});

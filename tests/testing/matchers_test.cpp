@@ -192,11 +192,19 @@ TEST(ScenarioFolders, ARelativeSourcePathIsFoundFromTheWorkingDirectoryUp) {
   // ccache's base_dir makes the compiler see ../src/x_test.cpp, relative to the build folder,
   // and ctest runs the test in a folder below it.
   const fs::path base = folder_with("relative", {"src/x_test.cpp", "build/tests/keep"});
-  EXPECT_EQ(matcher_detail::caller_folder("../src/x_test.cpp", base / "build" / "tests"),
+  using Starts = std::vector<fs::path>;
+  EXPECT_EQ(matcher_detail::caller_folder("../src/x_test.cpp", Starts{base / "build" / "tests"}),
             base / "src");
-  EXPECT_EQ(matcher_detail::caller_folder("/abs/src/x_test.cpp", base), fs::path("/abs/src"));
-  EXPECT_EQ(matcher_detail::caller_folder("../src/y_test.cpp", base / "build"), std::nullopt);
-  EXPECT_EQ(matcher_detail::caller_folder("x_test.cpp", base / "src"), std::nullopt);
+  // Run by hand from elsewhere: found from the second start, the program's folder.
+  EXPECT_EQ(matcher_detail::caller_folder("../src/x_test.cpp",
+                                          Starts{"/no/such/folder", base / "build" / "tests"}),
+            base / "src");
+  EXPECT_EQ(matcher_detail::caller_folder("/abs/src/x_test.cpp", Starts{base}),
+            fs::path("/abs/src"));
+  EXPECT_EQ(matcher_detail::caller_folder("../src/y_test.cpp", Starts{base / "build"}),
+            std::nullopt);
+  EXPECT_EQ(matcher_detail::caller_folder("../src/x_test.cpp", Starts{}), std::nullopt);
+  EXPECT_EQ(matcher_detail::caller_folder("x_test.cpp", Starts{base / "src"}), std::nullopt);
 }
 
 TEST(ScenarioFolders, ASourceFolderNotFoundIsNamedButNotLookedIn) {

@@ -72,14 +72,14 @@ const char* scenario_root_setting();
 
 // The folder of the test's source file `caller_file`, absolute. The compiler may have been given
 // a relative path (ccache's base_dir, -ffile-prefix-map): then it is the folder under the first
-// of `from` and its parents where `caller_file` exists. nullopt when there is none.
-std::optional<std::filesystem::path> caller_folder(std::string_view caller_file,
-                                                   const std::filesystem::path& from);
+// of `starts` or their parents where `caller_file` exists. nullopt when there is none.
+std::optional<std::filesystem::path> caller_folder(
+    std::string_view caller_file, const std::vector<std::filesystem::path>& starts);
 
 // The folders a relative scenario path is looked for in, in order: `root` (MUXLAB_SCENARIO_ROOT),
 // the folder of `caller_file` (the test's source; a relative one found from the working
-// directory up, as caller_folder does), then `installed` (muxlab's shipped scenarios). Empty or
-// null ones are left out.
+// directory or the test program's folder up, as caller_folder does), then `installed` (muxlab's
+// shipped scenarios). Empty or null ones are left out.
 std::vector<ScenarioFolder> scenario_folders(const char* root, std::string_view caller_file,
                                              const char* installed);
 
