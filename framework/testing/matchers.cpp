@@ -2,6 +2,7 @@
 // rest of muxlab's messages.
 #include "muxlab/testing/matchers.hpp"
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -67,6 +68,93 @@ ScenarioOutcome run_scenario_file(const std::filesystem::path& file, const std::
       fmt::format("\n{}:{}:{}: on {}: {}\n  expected: {}\n  actual:   {}\n  trace around it:\n{}",
                   f.where.file, f.where.line, f.where.column, environment, f.step, f.expected,
                   f.actual, f.trace_excerpt)};
+}
+
+const char* scenario_root_setting() {
+  const char* root = std::getenv("MUXLAB_SCENARIO_ROOT");
+  return root != nullptr && *root != '\0' ? root : nullptr;
+}
+
+std::optional<std::filesystem::path> caller_folder(
+    std::string_view caller_file, const std::vector<std::filesystem::path>& starts) {
+  const std::filesystem::path file(caller_file);
+  if (file.parent_path().empty()) return std::nullopt;
+  if (file.is_absolute()) return file.parent_path();
+  std::error_code ignored;
+  for (const std::filesystem::path& start : starts) {
+    for (std::filesystem::path base = start; !base.empty(); base = base.parent_path()) {
+      if (std::filesystem::is_regular_file(base / file, ignored))
+        return (base / file).parent_path().lexically_normal();
+      if (base == base.parent_path()) break;
+    }
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// Where a relative source path may have been compiled from: the compiler ran in the build
+// folder, and the test runs in it or below (ctest), or its program file is there.
+std::vector<std::filesystem::path> compile_folder_candidates() {
+  std::vector<std::filesystem::path> starts;
+  std::error_code failed;
+  if (std::filesystem::path here = std::filesystem::current_path(failed); !failed)
+    starts.push_back(std::move(here));
+  // Linux names the running program here; elsewhere the link is missing and the error ignored.
+  if (std::filesystem::path program = std::filesystem::read_symlink("/proc/self/exe", failed);
+      !failed)
+    starts.push_back(program.parent_path());
+  return starts;
+}
+
+}  // namespace
+
+std::vector<ScenarioFolder> scenario_folders(const char* root, std::string_view caller_file,
+                                             const char* installed) {
+  std::vector<ScenarioFolder> folders;
+  if (root != nullptr && *root != '\0') folders.push_back({root, "MUXLAB_SCENARIO_ROOT"});
+  const std::vector<std::filesystem::path> starts = compile_folder_candidates();
+  std::vector<std::string> start_names;
+  for (const std::filesystem::path& start : starts)
+    start_names.push_back(start.string());
+  if (const std::optional<std::filesystem::path> source = caller_folder(caller_file, starts))
+    folders.push_back({*source, "the test's source folder"});
+  else if (const std::filesystem::path as_compiled =
+               std::filesystem::path(caller_file).parent_path();
+           !as_compiled.empty())
+    // Not the working directory's business: a relative folder would be looked for from there.
+    folders.push_back({as_compiled,
+                       fmt::format("the test's source folder as compiled, relative and not found "
+                                   "from {} or above: not looked in",
+                                   fmt::join(start_names, " or ")),
+                       false});
+  if (installed != nullptr && *installed != '\0')
+    folders.push_back({installed, "muxlab's shipped scenarios"});
+  return folders;
+}
+
+std::optional<std::filesystem::path> find_scenario(const std::filesystem::path& file,
+                                                   const std::vector<ScenarioFolder>& folders) {
+  if (file.is_absolute()) return file;
+  for (const ScenarioFolder& f : folders) {
+    if (!f.searched) continue;
+    std::error_code ignored;  // an unreadable folder is one that does not hold the file
+    if (std::filesystem::is_regular_file(f.folder / file, ignored)) return f.folder / file;
+  }
+  return std::nullopt;
+}
+
+ScenarioOutcome run_scenario_file(const std::filesystem::path& file,
+                                  const std::vector<ScenarioFolder>& folders,
+                                  const std::string& environment, const RunOptions& options) {
+  if (const std::optional<std::filesystem::path> found = find_scenario(file, folders))
+    return run_scenario_file(*found, environment, options);
+  std::vector<std::string> looked_in;
+  for (const ScenarioFolder& f : folders)
+    looked_in.push_back(fmt::format("  {} ({})", f.folder.string(), f.source));
+  if (looked_in.empty()) looked_in.push_back("  no folder at all");
+  return {false, fmt::format("{}: no such scenario file; looked in, in order:\n{}", file.string(),
+                             fmt::join(looked_in, "\n"))};
 }
 
 }  // namespace matcher_detail

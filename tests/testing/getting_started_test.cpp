@@ -1,5 +1,6 @@
-// The first test of docs/getting-started.md, as written there: if it stops compiling or
-// passing, the document is wrong.
+// The tests of docs/getting-started.md, as written there (step 3, and step 5's scenario): if
+// they stop compiling or passing, the document is wrong. tests/consumer runs step 5 again
+// against the installed package.
 #include "muxlab/testing/environment_test.hpp"
 #include "muxlab/testing/matchers.hpp"
 
@@ -25,3 +26,11 @@ TEST_P(ConnectTest, ListenerBecomesReadable) {
 }
 
 MUXLAB_INSTANTIATE_ENVIRONMENTS(ConnectTest, all_environments());
+
+class ShippedScenario : public EnvironmentTest {};
+
+TEST_P(ShippedScenario, PeerFinPasses) {
+  EXPECT_THAT("conformance/peer_fin.scenario", ScenarioPasses(env()));
+}
+
+MUXLAB_INSTANTIATE_ENVIRONMENTS(ShippedScenario, all_environments());

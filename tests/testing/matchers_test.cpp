@@ -3,10 +3,15 @@
 
 #include <gtest/gtest-spi.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
+
+#include <fmt/format.h>
 
 #include "muxlab/testing/environment_test.hpp"
+#include "scoped_variable.hpp"
 
 namespace muxlab::testing {
 namespace {
@@ -142,18 +147,156 @@ TEST(ScenarioPasses, MalformedScriptGivesItsLocatedErrors) {
   const std::string file = write_scenario("malformed.scenario", "listen l\nfrobnicate l\n");
   const std::string why = explanation(ScenarioPasses("fake:poll"), file);
   EXPECT_THAT(why, HasSubstr(file + ":2:1: error: ")) << why;
-  EXPECT_EQ(explanation(ScenarioPasses("fake:poll"), std::string("no/such.scenario")),
-            "no/such.scenario: cannot read the scenario file");
+  const std::string missing = ::testing::TempDir() + "no_such.scenario";
+  EXPECT_EQ(explanation(ScenarioPasses("fake:poll"), missing),
+            missing + ": cannot read the scenario file");
 }
 
-// The shipped conformance scripts, from inside a test, on every environment.
-class ShippedScenario : public EnvironmentTest {};
+// Where a relative scenario path is looked for (docs/getting-started.md, step 5).
+namespace fs = std::filesystem;
 
-TEST_P(ShippedScenario, PeerFinPasses) {
+// A fresh folder of GoogleTest's temporary one, with `files` in it (relative paths).
+fs::path folder_with(const std::string& name, const std::vector<std::string>& files) {
+  const fs::path folder = fs::path(::testing::TempDir()) / "scenario_folders" / name;
+  fs::remove_all(folder);
+  for (const std::string& file : files) {
+    fs::create_directories((folder / file).parent_path());
+    std::ofstream(folder / file) << "# " << name << "\n";
+  }
+  return folder;
+}
+
+std::vector<std::string> folder_names(const std::vector<matcher_detail::ScenarioFolder>& folders) {
+  std::vector<std::string> names;
+  for (const matcher_detail::ScenarioFolder& f : folders)
+    names.push_back(fmt::format("{} ({})", f.folder.generic_string(), f.source));
+  return names;
+}
+
+TEST(ScenarioFolders, RootThenTestSourceFolderThenShipped) {
+  EXPECT_THAT(folder_names(matcher_detail::scenario_folders("/root", "/src/tests/a_test.cpp",
+                                                            "/usr/share/muxlab/scenarios")),
+              ::testing::ElementsAre("/root (MUXLAB_SCENARIO_ROOT)",
+                                     "/src/tests (the test's source folder)",
+                                     "/usr/share/muxlab/scenarios (muxlab's shipped scenarios)"));
+}
+
+TEST(ScenarioFolders, LeavesOutWhatIsNotSet) {
+  EXPECT_THAT(folder_names(matcher_detail::scenario_folders(nullptr, "/src/a_test.cpp", "")),
+              ::testing::ElementsAre("/src (the test's source folder)"));
+  EXPECT_THAT(folder_names(matcher_detail::scenario_folders("", "a_test.cpp", nullptr)),
+              ::testing::IsEmpty());
+}
+
+TEST(ScenarioFolders, ARelativeSourcePathIsFoundFromTheWorkingDirectoryUp) {
+  // ccache's base_dir makes the compiler see ../src/x_test.cpp, relative to the build folder,
+  // and ctest runs the test in a folder below it.
+  const fs::path base = folder_with("relative", {"src/x_test.cpp", "build/tests/keep"});
+  using Starts = std::vector<fs::path>;
+  EXPECT_EQ(matcher_detail::caller_folder("../src/x_test.cpp", Starts{base / "build" / "tests"}),
+            base / "src");
+  // Run by hand from elsewhere: found from the second start, the program's folder.
+  EXPECT_EQ(matcher_detail::caller_folder("../src/x_test.cpp",
+                                          Starts{"/no/such/folder", base / "build" / "tests"}),
+            base / "src");
+  EXPECT_EQ(matcher_detail::caller_folder("/abs/src/x_test.cpp", Starts{base}),
+            fs::path("/abs/src"));
+  EXPECT_EQ(matcher_detail::caller_folder("../src/y_test.cpp", Starts{base / "build"}),
+            std::nullopt);
+  EXPECT_EQ(matcher_detail::caller_folder("../src/x_test.cpp", Starts{}), std::nullopt);
+  EXPECT_EQ(matcher_detail::caller_folder("x_test.cpp", Starts{base / "src"}), std::nullopt);
+}
+
+TEST(ScenarioFolders, ASourceFolderNotFoundIsNamedButNotLookedIn) {
+  const std::vector<matcher_detail::ScenarioFolder> folders =
+      matcher_detail::scenario_folders(nullptr, "../no/such/folder/x_test.cpp", nullptr);
+  ASSERT_EQ(folders.size(), 1u);
+  EXPECT_FALSE(folders[0].searched);
+  EXPECT_EQ(folders[0].folder, fs::path("../no/such/folder"));
+  EXPECT_THAT(folders[0].source, HasSubstr("relative and not found from "));
+  EXPECT_THAT(folders[0].source, HasSubstr(" or above: not looked in"));
+}
+
+TEST(ScenarioFolders, RootComesFromMuxlabScenarioRoot) {
+  {
+    const ScopedVariable root("MUXLAB_SCENARIO_ROOT", "/my/scripts");
+    EXPECT_STREQ(matcher_detail::scenario_root_setting(), "/my/scripts");
+  }
+  const ScopedVariable empty("MUXLAB_SCENARIO_ROOT", "");
+  EXPECT_EQ(matcher_detail::scenario_root_setting(), nullptr);
+}
+
+TEST(FindScenario, TheFirstFolderHoldingTheFileWins) {
+  const fs::path root = folder_with("root", {"a/both.scenario"});
+  const fs::path source =
+      folder_with("source", {"a/both.scenario", "a/source_and_shipped.scenario"});
+  const fs::path shipped =
+      folder_with("shipped", {"a/source_and_shipped.scenario", "a/shipped.scenario"});
+  const std::vector<matcher_detail::ScenarioFolder> folders = {
+      {root, "root"}, {source, "source"}, {shipped, "shipped"}};
+  EXPECT_EQ(matcher_detail::find_scenario("a/both.scenario", folders), root / "a/both.scenario");
+  EXPECT_EQ(matcher_detail::find_scenario("a/source_and_shipped.scenario", folders),
+            source / "a/source_and_shipped.scenario");
+  EXPECT_EQ(matcher_detail::find_scenario("a/shipped.scenario", folders),
+            shipped / "a/shipped.scenario");
+  EXPECT_EQ(matcher_detail::find_scenario("a/none.scenario", folders), std::nullopt);
+  // A folder of that name is no scenario file.
+  EXPECT_EQ(matcher_detail::find_scenario("a", folders), std::nullopt);
+  // A folder only named in the message is not looked in.
+  EXPECT_EQ(matcher_detail::find_scenario("a/both.scenario", {{root, "root", false}}),
+            std::nullopt);
+  // An absolute path is taken as it is, found or not.
+  EXPECT_EQ(matcher_detail::find_scenario(shipped / "x.scenario", folders), shipped / "x.scenario");
+}
+
+// The example of docs/getting-started.md step 5 is in getting_started_test.cpp; these are the
+// other two places, and the message when none holds the file.
+TEST(ScenarioPasses, FindsAScriptNextToTheTestByItsBareName) {
+  EXPECT_THAT("next_to_this_test.scenario", ScenarioPasses("fake:epoll"));
+}
+
+TEST(ScenarioPasses, MuxlabScenarioRootComesBeforeTheShippedScenarios) {
+  // A conformance/peer_fin.scenario of the root's own, which fails where the shipped one passes.
+  const fs::path root = folder_with("override", {});
+  fs::create_directories(root / "conformance");
+  std::ofstream(root / "conformance/peer_fin.scenario") << "listen l\nfrobnicate l\n";
+  const ScopedVariable setting("MUXLAB_SCENARIO_ROOT", root.string().c_str());
+  const std::string why =
+      explanation(ScenarioPasses("fake:epoll"), "conformance/peer_fin.scenario");
+  EXPECT_THAT(why, HasSubstr((root / "conformance/peer_fin.scenario").string() + ":2:1: error: "))
+      << why;
+}
+
+TEST(ScenarioPasses, MissingScriptNamesEveryFolderLookedInInOrder) {
+  const ScopedVariable setting("MUXLAB_SCENARIO_ROOT", "/my/scripts");
+  const std::string test_folder = fs::path(MUXLAB_SOURCE_DIR "/tests/testing").string();
+  EXPECT_EQ(explanation(ScenarioPasses("fake:poll"), std::string("no/such.scenario")),
+            "no/such.scenario: no such scenario file; looked in, in order:\n"
+            "  /my/scripts (MUXLAB_SCENARIO_ROOT)\n"
+            "  " +
+                test_folder +
+                " (the test's source folder)\n"
+                "  " MUXLAB_SOURCE_DIR "/scenarios (muxlab's shipped scenarios)");
+}
+
+TEST(ScenarioPasses, NeverLooksInTheWorkingDirectory) {
+  // ctest runs a test in a folder of its choosing: a file there is not found by a relative name.
+  const fs::path here = fs::current_path();
+  const fs::path cwd = folder_with("cwd", {"only_in_cwd.scenario"});
+  fs::current_path(cwd);
+  const std::string why = explanation(ScenarioPasses("fake:poll"), "only_in_cwd.scenario");
+  fs::current_path(here);
+  EXPECT_THAT(why, HasSubstr("only_in_cwd.scenario: no such scenario file")) << why;
+}
+
+// A shipped script by its absolute path, on every environment.
+class ShippedScenarioByAbsolutePath : public EnvironmentTest {};
+
+TEST_P(ShippedScenarioByAbsolutePath, PeerFinPasses) {
   EXPECT_THAT(MUXLAB_SOURCE_DIR "/scenarios/conformance/peer_fin.scenario", ScenarioPasses(env()));
 }
 
-MUXLAB_INSTANTIATE_ENVIRONMENTS(ShippedScenario, all_environments());
+MUXLAB_INSTANTIATE_ENVIRONMENTS(ShippedScenarioByAbsolutePath, all_environments());
 
 }  // namespace
 }  // namespace muxlab::testing

@@ -5,7 +5,7 @@
 //   EXPECT_THAT(event, ReadyWith(Readiness::readable | Readiness::writable));  // exactly
 //   EXPECT_THAT(net().send(h, payload), IsPartialSendOf(payload.size()));
 //   EXPECT_THAT(net().recv(h, buffer), WouldBlock());  // any Result or Status
-//   EXPECT_THAT("scenarios/conformance/reset.scenario", ScenarioPasses(environment_name()));
+//   EXPECT_THAT("conformance/reset.scenario", ScenarioPasses(environment_name()));
 //
 // A failure reads, for example:
 //   Expected: is ready with exactly readable|writable
@@ -15,9 +15,13 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <ostream>
+#include <source_location>
 #include <string>
+#include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include "muxlab/backend.hpp"
 #include "muxlab/error.hpp"
@@ -55,6 +59,50 @@ struct ScenarioOutcome {
 };
 ScenarioOutcome run_scenario_file(const std::filesystem::path& file, const std::string& environment,
                                   const RunOptions& options);
+
+// A folder a relative scenario path is looked for in, and why it is on the list.
+struct ScenarioFolder {
+  std::filesystem::path folder;
+  std::string source;    // "MUXLAB_SCENARIO_ROOT", "the test's source folder", ...
+  bool searched = true;  // false: named in the message only (a source folder not found)
+};
+
+// MUXLAB_SCENARIO_ROOT, or null when it is unset or empty.
+const char* scenario_root_setting();
+
+// The folder of the test's source file `caller_file`, absolute. The compiler may have been given
+// a relative path (ccache's base_dir, -ffile-prefix-map): then it is the folder under the first
+// of `starts` or their parents where `caller_file` exists. nullopt when there is none.
+std::optional<std::filesystem::path> caller_folder(
+    std::string_view caller_file, const std::vector<std::filesystem::path>& starts);
+
+// The folders a relative scenario path is looked for in, in order: `root` (MUXLAB_SCENARIO_ROOT),
+// the folder of `caller_file` (the test's source; a relative one found from the working
+// directory or the test program's folder up, as caller_folder does), then `installed` (muxlab's
+// shipped scenarios). Empty or null ones are left out.
+std::vector<ScenarioFolder> scenario_folders(const char* root, std::string_view caller_file,
+                                             const char* installed);
+
+// The file `file` names: itself when absolute, else the first of `folders` that holds it.
+std::optional<std::filesystem::path> find_scenario(const std::filesystem::path& file,
+                                                   const std::vector<ScenarioFolder>& folders);
+
+// Finds `file` among `folders`, then runs it; a file in none of them fails with every folder
+// looked in, in order.
+ScenarioOutcome run_scenario_file(const std::filesystem::path& file,
+                                  const std::vector<ScenarioFolder>& folders,
+                                  const std::string& environment, const RunOptions& options);
+
+// muxlab's shipped scenarios, as the build that compiles the caller sees them: the source tree's
+// scenarios/ inside muxlab's build, the installed share/muxlab/scenarios through find_package
+// (cmake/muxlabConfig.cmake.in defines MUXLAB_SCENARIO_DIR on muxlab::testing).
+inline const char* installed_scenario_dir() {
+#ifdef MUXLAB_SCENARIO_DIR
+  return MUXLAB_SCENARIO_DIR;
+#else
+  return nullptr;
+#endif
+}
 
 }  // namespace matcher_detail
 
@@ -155,15 +203,19 @@ inline auto WouldBlock() {
 // A scenario file (a path) passes on one environment. A failure explains like `muxlab run`:
 // file:line:col, the step, expected, actual and the trace around it; a malformed script gives
 // its parse errors. A script whose `only on` leaves this environment out passes as skipped.
+//
+// A relative path is looked for in `folders`, in order (scenario_folders), never in the working
+// directory: ctest runs a test wherever it likes. A file in none of them fails with the list.
 class ScenarioMatcher {
  public:
-  ScenarioMatcher(std::string environment, RunOptions options)
-      : environment_(std::move(environment)), options_(options) {}
+  ScenarioMatcher(std::string environment, RunOptions options,
+                  std::vector<matcher_detail::ScenarioFolder> folders = {})
+      : environment_(std::move(environment)), options_(options), folders_(std::move(folders)) {}
 
   template <class Path>
   bool MatchAndExplain(const Path& file, ::testing::MatchResultListener* listener) const {
-    const matcher_detail::ScenarioOutcome outcome =
-        matcher_detail::run_scenario_file(std::filesystem::path(file), environment_, options_);
+    const matcher_detail::ScenarioOutcome outcome = matcher_detail::run_scenario_file(
+        std::filesystem::path(file), folders_, environment_, options_);
     *listener << outcome.report;
     return outcome.passed;
   }
@@ -173,18 +225,25 @@ class ScenarioMatcher {
  private:
   std::string environment_;
   RunOptions options_;
+  std::vector<matcher_detail::ScenarioFolder> folders_;
 };
 
 // Runs with the test's seed (MUXLAB_SEED, else 1) and `muxlab run`'s time scale.
 RunOptions default_scenario_options();
 
-inline auto ScenarioPasses(std::string environment,
-                           RunOptions options = default_scenario_options()) {
-  return ::testing::MakePolymorphicMatcher(ScenarioMatcher(std::move(environment), options));
+// `caller` is where ScenarioPasses is written: its file's folder is where a test's own scripts
+// are looked for (the path the compiler was given, which CMake makes absolute).
+inline auto ScenarioPasses(std::string environment, RunOptions options = default_scenario_options(),
+                           std::source_location caller = std::source_location::current()) {
+  return ::testing::MakePolymorphicMatcher(ScenarioMatcher(
+      std::move(environment), options,
+      matcher_detail::scenario_folders(matcher_detail::scenario_root_setting(), caller.file_name(),
+                                       matcher_detail::installed_scenario_dir())));
 }
 inline auto ScenarioPasses(const Environment& environment,
-                           RunOptions options = default_scenario_options()) {
-  return ScenarioPasses(std::string(environment.name()), options);
+                           RunOptions options = default_scenario_options(),
+                           std::source_location caller = std::source_location::current()) {
+  return ScenarioPasses(std::string(environment.name()), options, caller);
 }
 
 }  // namespace muxlab::testing
