@@ -151,6 +151,15 @@ struct RunOptions {
   // 0.1). The fake kernel always runs them as written: its time is virtual.
   double time_scale = 0.1;
   std::uint64_t seed = 1;
+
+  // Bounds of one run, so that a script that would run forever or fill the memory (a client
+  // told to make 10^12 requests once took 23 GB) ends as that step's located failure instead.
+  // Time is the environment's clock since the script started (virtual on the fake kernel); a
+  // step is one script step or one turn of the scheduler while a step runs (every program's
+  // progress counts); trace records are the calls and reports recorded. `infinite` or 0: none.
+  Duration max_time = std::chrono::hours(1);
+  std::uint64_t max_steps = 10'000'000;
+  std::uint64_t max_trace_records = 4'000'000;
 };
 
 struct StepFailure {
@@ -159,6 +168,9 @@ struct StepFailure {
   std::string expected;
   std::string actual;
   std::string trace_excerpt;  // the trace around the failing step
+  // Set when the run stopped at one of RunOptions' bounds: "the run reached its limit of 1000000
+  // trace records"; `actual` says the same.
+  std::string limit;
 };
 
 struct ScenarioRun {
