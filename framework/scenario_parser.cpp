@@ -144,7 +144,8 @@ class LineParser {
 
 constexpr std::string_view kVerbs =
     "socket, listen, connect, accept, send, fill, recv, drain, shutdown, close, abort, set, "
-    "fault, pending_error, watch, watch_many, unwatch, wait, sleep, start, run, expect, on, only, "
+    "fault, kernel, pending_error, watch, watch_many, unwatch, wait, sleep, start, run, expect, "
+    "on, only, "
     "skip, scenario";
 
 bool is_name(std::string_view s) {
@@ -217,6 +218,7 @@ std::set<Kind> allowed_results(StepKind step) {
     case StepKind::abort:
     case StepKind::set_buffers:
     case StepKind::fault:
+    case StepKind::kernel:
     case StepKind::pending_error:
     case StepKind::watch:
     case StepKind::unwatch:
@@ -623,6 +625,22 @@ class ScriptParser {
       return true;
     }
     if (verb == "fault") return fault(p, w, step);
+    if (verb == "kernel") {
+      // The fake kernel's virtual cost of each call (1us by default): exact timings over long
+      // flows need 0. A real kernel's calls cost what they cost, so there it changes nothing.
+      step.kind = StepKind::kernel;
+      constexpr std::string_view usage = "kernel call_cost=DURATION";
+      if (!need(p, w, 2, usage)) return false;
+      const std::string& kv = w[1].text;
+      if (w[1].quoted || kv.rfind("call_cost=", 0) != 0)
+        return p.fail(w[1].column,
+                      fmt::format("unknown kernel setting '{}': expected {}", kv, usage));
+      if (!parse_duration(std::string_view(kv).substr(10), step.duration))
+        return p.fail(
+            w[1].column + 10,
+            fmt::format("'{}' is not a duration (like 0, 1us, 2ms; at most a day)", kv.substr(10)));
+      return no_more(p, w, 2, usage);
+    }
     if (verb == "watch") {
       step.kind = StepKind::watch;
       if (!need(p, w, 3, "watch SOCKET read|write|read|write [edge] [oneshot]") ||

@@ -307,6 +307,12 @@ class ScriptRunner {
         }
         return judge_status(want, kernel->set_faults(socket(step.name), step.faults));
       }
+      case StepKind::kernel: {
+        // A real kernel's calls take the time they take: the step states a fake-kernel setting.
+        if (fake::KernelControls* kernel = env_->fake_kernel())
+          kernel->config().system_call_cost = step.duration;
+        return {};
+      }
       case StepKind::pending_error: {
         Result<std::error_code> r = net().pending_error(socket(step.name));
         if (!r) return judge_status(want, as_status(r));

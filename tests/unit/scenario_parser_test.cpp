@@ -104,7 +104,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BadScript{"sned c \"x\"",
                   "t.scenario:1:1: error: unknown step 'sned' (steps: socket, listen, connect, "
-                  "accept, send, fill, recv, drain, shutdown, close, abort, set, fault, "
+                  "accept, send, fill, recv, drain, shutdown, close, abort, set, fault, kernel, "
                   "pending_error, watch, watch_many, unwatch, wait, sleep, start, run, expect, on, "
                   "only, skip, scenario)"},
         BadScript{"socket c\nfault c short_send=50%",
@@ -183,6 +183,18 @@ INSTANTIATE_TEST_SUITE_P(
         BadScript{"start selectors_echo_server as s\nexpect s failed \"\"",
                   "t.scenario:2:17: error: the expected failure is a \"string\" its message "
                   "contains"},
+        BadScript{"kernel call_cost=soon",
+                  "t.scenario:1:18: error: 'soon' is not a duration (like 0, 1us, 2ms; at most a "
+                  "day)"},
+        BadScript{"kernel call_cost=2d",
+                  "t.scenario:1:18: error: '2d' is not a duration (like 0, 1us, 2ms; at most a "
+                  "day)"},
+        BadScript{"kernel latency=1ms",
+                  "t.scenario:1:8: error: unknown kernel setting 'latency=1ms': expected kernel "
+                  "call_cost=DURATION"},
+        BadScript{"kernel", "t.scenario:1:8: error: missing arguments: kernel call_cost=DURATION"},
+        BadScript{"kernel call_cost=0 call_cost=1us",
+                  "t.scenario:1:20: error: unexpected 'call_cost=1us': kernel call_cost=DURATION"},
         BadScript{"expect time 1s ~1ms",
                   "t.scenario:1:16: error: expected a tolerance like ±1ms (or +-1ms)"},
         BadScript{"scenario untitled",
@@ -197,6 +209,14 @@ INSTANTIATE_TEST_SUITE_P(
                   "bad_handle, too_many_handles, already_registered, not_registered, unsupported, "
                   "invalid_argument, timed_out, no_resources)"}),
     case_name);
+
+TEST(ScenarioParser, ReadsKernelSettings) {
+  const Scenario s = parse_ok("kernel call_cost=0\nkernel call_cost=250us\n");
+  ASSERT_EQ(s.steps.size(), 2u);
+  EXPECT_EQ(s.steps[0].kind, StepKind::kernel);
+  EXPECT_EQ(s.steps[0].duration, Duration::zero());
+  EXPECT_EQ(s.steps[1].duration, std::chrono::microseconds(250));
+}
 
 TEST(ScenarioParser, ReportsEveryErrorNotJustTheFirst) {
   ParseResult r = parse_scenario("bogus\nsocket c\nrecv d\nsleep 5 parsecs\n", "t.scenario");

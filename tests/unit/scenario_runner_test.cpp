@@ -1,5 +1,6 @@
 // The scenario runner on the fake kernel: the bounds that end a run (RunOptions), and steps
 // whose effect only a run shows.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "muxlab/scenario.hpp"
@@ -67,6 +68,40 @@ TEST(ScenarioRunnerBounds, ZeroLiftsABound) {
   options.max_steps = 0;
   options.max_trace_records = 0;
   EXPECT_TRUE(run_on_fake("sleep 1440min\nsleep 1440min\n", options).passed());
+}
+
+// 200 requests one after another, each answered after 10 ms: 2000 ms of pauses, plus the fake
+// kernel's 1 us for every call the two programs make (2005.801 ms with the default cost).
+std::string sequential_requests(std::string_view kernel_step) {
+  return fmt::format(R"({}
+start delay_http_server as server delay=10ms
+start blocking_http_client as client server=server requests=200
+run until client finished within 10s
+expect client elapsed 2000ms
+)",
+                     kernel_step);
+}
+
+TEST(ScenarioRunnerKernel, CallCostZeroMakesTimingsExact) {
+  EXPECT_TRUE(run_on_fake(sequential_requests("kernel call_cost=0")).passed());
+}
+
+TEST(ScenarioRunnerKernel, TheDefaultCallCostAddsUp) {
+  const ScenarioRun run = run_on_fake(sequential_requests("# the default cost"));
+  ASSERT_TRUE(run.failure.has_value());
+  EXPECT_EQ(run.failure->where.line, 5);
+  EXPECT_EQ(run.failure->expected, "2000.000 ms ± 0.000 ms");
+  EXPECT_EQ(run.failure->actual, "2005.801 ms");
+}
+
+TEST(ScenarioRunnerKernel, CallCostSetsWhatEachCallTakes) {
+  // Two socket calls at 1 ms each; nothing else runs.
+  EXPECT_TRUE(run_on_fake(R"(kernel call_cost=1ms
+socket c
+socket d
+expect time 2ms
+)")
+                  .passed());
 }
 
 }  // namespace

@@ -80,6 +80,7 @@ enum class StepKind : std::uint8_t {
   abort,
   set_buffers,
   fault,
+  kernel,  // kernel call_cost=DURATION: the fake kernel's settings; no effect on a real one
   pending_error,
   watch,
   watch_many,
@@ -116,7 +117,8 @@ struct Step {
   Trigger trigger = Trigger::level;
   std::optional<std::size_t> send_buffer, receive_buffer;
   fake::FaultPlan faults;  // fault: the socket's plan, or the kernel-wide one (name "all")
-  Duration duration{};     // sleep; wait/run_until: "within"; expect_elapsed/time: the value
+  Duration duration{};     // sleep; wait/run_until: "within"; expect_elapsed/time: the value;
+                           // kernel: call_cost
   Duration tolerance{};    // expect_elapsed / expect_time: "±1ms"
   Comparison comparison = Comparison::eq;
   std::uint64_t number = 0;       // expect_calls / ratio / open handles
