@@ -144,7 +144,8 @@ class LineParser {
 
 constexpr std::string_view kVerbs =
     "socket, listen, connect, accept, send, fill, recv, drain, shutdown, close, abort, set, "
-    "fault, kernel, pending_error, watch, watch_many, unwatch, wait, sleep, start, run, expect, "
+    "fault, kernel, pending_error, watch, watch_many, open_until_fd, unwatch, wait, sleep, start, "
+    "run, expect, "
     "on, only, "
     "skip, scenario";
 
@@ -208,6 +209,7 @@ std::set<Kind> allowed_results(StepKind step) {
     case StepKind::fill:
       return {Kind::count, Kind::ok, Kind::error};
     case StepKind::watch_many:
+    case StepKind::open_until_fd:
       return {Kind::ok, Kind::error};
     case StepKind::socket:
     case StepKind::listen:
@@ -674,6 +676,16 @@ class ScriptParser {
       if (!parse_number(w[1].text, step.number) || step.number == 0 || step.number > 100000)
         return p.fail(w[1].column, "expected a count from 1 to 100000");
       return no_more(p, w, 2, usage);
+    }
+    if (verb == "open_until_fd") {
+      // open_until_fd FD as NAME: a socket with this handle number, however many it takes.
+      step.kind = StepKind::open_until_fd;
+      constexpr std::string_view usage = "open_until_fd FD as NAME";
+      if (!need(p, w, 4, usage)) return false;
+      if (!parse_number(w[1].text, step.number) || step.number > 100000)
+        return p.fail(w[1].column, "expected a handle number from 0 to 100000");
+      if (w[2].text != "as") return p.fail(w[2].column, fmt::format("expected: {}", usage));
+      return new_name(p, w[3], sockets_, step.name) && no_more(p, w, 4, usage);
     }
     if (verb == "wait") {
       step.kind = StepKind::wait;

@@ -40,6 +40,11 @@ struct LimitReached {
   std::string message;
 };
 
+// A step that does not apply to this environment: the rest of the run is skipped, with why.
+struct StepUnsupported {
+  std::string reason;
+};
+
 struct RunningProgram {
   Scheduler::ProgramId id = 0;
   std::unique_ptr<ProgramContext> context;
@@ -130,6 +135,11 @@ class ScriptRunner {
         mismatch = std::pair{e.expected, e.actual};
       } catch (const LimitReached& e) {
         limit = e.message;
+      } catch (const StepUnsupported& e) {
+        result.skipped = true;
+        result.skip_reason = fmt::format("{}:{}:{}: {}", step.where.file, step.where.line,
+                                         step.where.column, e.reason);
+        break;
       } catch (const std::exception& e) {  // a runner bug: this script fails, the run goes on
         mismatch = std::pair{"the step to run", fmt::format("internal error: {}", e.what())};
       }
@@ -333,6 +343,8 @@ class ScriptRunner {
       }
       case StepKind::watch_many:
         return execute_watch_many(step, want);
+      case StepKind::open_until_fd:
+        return execute_open_until_fd(step, want);
       case StepKind::unwatch:
         return judge_status(want, scheduler_->unwatch(socket(step.name)));
       case StepKind::wait:
@@ -427,11 +439,13 @@ class ScriptRunner {
       return;
     }
     sockets_.erase(step.name);
-    failed_creations_[step.name] = FailedCreation{step.where.line,
-                                                  step.kind == StepKind::accept   ? "accept"
-                                                  : step.kind == StepKind::listen ? "listen"
-                                                                                  : "socket",
-                                                  error_name(r.code())};
+    failed_creations_[step.name] =
+        FailedCreation{step.where.line,
+                       step.kind == StepKind::accept          ? "accept"
+                       : step.kind == StepKind::listen        ? "listen"
+                       : step.kind == StepKind::open_until_fd ? "open_until_fd"
+                                                              : "socket",
+                       error_name(r.code())};
   }
 
   const RunningProgram& program(const std::string& name) const {
@@ -495,6 +509,36 @@ class ScriptRunner {
                                                      step.number, *h, s.error().message())};
     }
     return judge_status(want, Status{});
+  }
+
+  // Opens sockets until one gets handle number step.number and names that one; the others stay
+  // open, holding the numbers below it. POSIX gives the lowest free number, so a socket above it
+  // means the number is taken. Windows' SOCKETs are not small integers: there the step does not
+  // apply, and the rest of the run is skipped (select's limit there is a count: watch_many).
+  Mismatch execute_open_until_fd(const Step& step, const Expected& want) {
+    if (env_->mechanism() == "win32-select")
+      throw StepUnsupported{fmt::format(
+          "open_until_fd is unsupported on {}: a Windows SOCKET is not a small integer, so no "
+          "handle number can be aimed at (its select limit is a count: watch_many)",
+          env_->name())};
+    for (std::uint64_t opened = 1;; ++opened) {
+      Result<Handle> h = net().socket();
+      if (!h) {
+        created(step, h);
+        if (want.kind == Expected::Kind::error && h.code() == want.error) return {};
+        return std::pair{want.to_string(), fmt::format("socket {} on the way to handle {}: {}",
+                                                       opened, step.number, h.error().message())};
+      }
+      const auto number = static_cast<std::uint64_t>(*h);
+      if (number == step.number) {
+        created(step, h);
+        return judge_status(want, Status{});
+      }
+      if (number > step.number)
+        return std::pair{fmt::format("a socket with handle {}", step.number),
+                         fmt::format("handle {} is taken: socket {} got handle {}", step.number,
+                                     opened, number)};
+    }
   }
 
   Mismatch execute_recv(const Step& step, const Expected& want) {

@@ -209,7 +209,8 @@ int run_scripts(const RunCommand& command) {
       if (o.run.skipped) {
         ++skipped;
         fmt::print("SKIP  {}  {}  ({})\n", scenario.file, env,
-                   scenario.only_on.empty()
+                   !o.run.skip_reason.empty() ? o.run.skip_reason
+                   : scenario.only_on.empty()
                        ? fmt::format("skip on {}", fmt::join(scenario.skip_on, ", "))
                        : fmt::format("only on {}", fmt::join(scenario.only_on, ", ")));
       } else if (o.run.passed()) {

@@ -105,8 +105,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadScript{"sned c \"x\"",
                   "t.scenario:1:1: error: unknown step 'sned' (steps: socket, listen, connect, "
                   "accept, send, fill, recv, drain, shutdown, close, abort, set, fault, kernel, "
-                  "pending_error, watch, watch_many, unwatch, wait, sleep, start, run, expect, on, "
-                  "only, skip, scenario)"},
+                  "pending_error, watch, watch_many, open_until_fd, unwatch, wait, sleep, start, "
+                  "run, expect, on, only, skip, scenario)"},
         BadScript{"socket c\nfault c short_send=50%",
                   "t.scenario:2:1: error: faults are the fake kernel's: say `only on fake` (or "
                   "only fake environments) before the first fault"},
@@ -183,6 +183,18 @@ INSTANTIATE_TEST_SUITE_P(
         BadScript{"start selectors_echo_server as s\nexpect s failed \"\"",
                   "t.scenario:2:17: error: the expected failure is a \"string\" its message "
                   "contains"},
+        BadScript{"open_until_fd many as s",
+                  "t.scenario:1:15: error: expected a handle number from 0 to 100000"},
+        BadScript{"open_until_fd 100001 as s",
+                  "t.scenario:1:15: error: expected a handle number from 0 to 100000"},
+        BadScript{"open_until_fd 1024 s",
+                  "t.scenario:1:22: error: missing arguments: open_until_fd FD as NAME"},
+        BadScript{"open_until_fd 1024 to s",
+                  "t.scenario:1:20: error: expected: open_until_fd FD as NAME"},
+        BadScript{"socket s\nopen_until_fd 1024 as s",
+                  "t.scenario:2:23: error: 's' is already a name in this script"},
+        BadScript{"open_until_fd 1024 as s -> readable",
+                  "t.scenario:1:28: error: this step cannot result in 'readable'"},
         BadScript{"kernel call_cost=soon",
                   "t.scenario:1:18: error: 'soon' is not a duration (like 0, 1us, 2ms; at most a "
                   "day)"},
@@ -209,6 +221,15 @@ INSTANTIATE_TEST_SUITE_P(
                   "bad_handle, too_many_handles, already_registered, not_registered, unsupported, "
                   "invalid_argument, timed_out, no_resources)"}),
     case_name);
+
+TEST(ScenarioParser, ReadsOpenUntilFd) {
+  const Scenario s = parse_ok("open_until_fd 1024 as big -> too_many_handles\nwatch big read\n");
+  ASSERT_EQ(s.steps.size(), 2u);
+  EXPECT_EQ(s.steps[0].kind, StepKind::open_until_fd);
+  EXPECT_EQ(s.steps[0].number, 1024u);
+  EXPECT_EQ(s.steps[0].name, "big");
+  EXPECT_EQ(s.steps[0].expected.error, make_error_code(Errc::too_many_handles));
+}
 
 TEST(ScenarioParser, ReadsKernelSettings) {
   const Scenario s = parse_ok("kernel call_cost=0\nkernel call_cost=250us\n");

@@ -8,12 +8,17 @@
 namespace muxlab {
 namespace {
 
-ScenarioRun run_on_fake(std::string_view text, const RunOptions& options = {}) {
+ScenarioRun run_on(std::string_view environment, std::string_view text,
+                   const RunOptions& options = {}) {
   ParseResult parsed = parse_scenario(text, "t.scenario");
   for (const ScriptError& e : parsed.errors)
     ADD_FAILURE() << e.to_string();
   if (!parsed.scenario) return {};
-  return run_scenario(*parsed.scenario, "fake:epoll", options);
+  return run_scenario(*parsed.scenario, environment, options);
+}
+
+ScenarioRun run_on_fake(std::string_view text, const RunOptions& options = {}) {
+  return run_on("fake:epoll", text, options);
 }
 
 // A client told to make 10^12 requests: without bounds it runs for days and fills the memory.
@@ -102,6 +107,48 @@ socket d
 expect time 2ms
 )")
                   .passed());
+}
+
+TEST(ScenarioRunnerOpenUntilFd, NamesTheSocketWithThatNumber) {
+  // fake:select refuses handle values from FD_SETSIZE (1024) on; fake:epoll takes them.
+  constexpr std::string_view script = R"(open_until_fd 1023 as last
+open_until_fd 1024 as past
+watch last read
+watch past read -> ok
+  on select: too_many_handles
+)";
+  EXPECT_TRUE(run_on("fake:select", script).passed());
+  EXPECT_TRUE(run_on("fake:epoll", script).passed());
+  const ScenarioRun wrong = run_on("fake:select", "open_until_fd 1024 as past\nwatch past read\n");
+  ASSERT_TRUE(wrong.failure.has_value());
+  EXPECT_EQ(wrong.failure->where.line, 2);
+  EXPECT_EQ(wrong.failure->actual.rfind("too_many_handles", 0), 0u) << wrong.failure->actual;
+}
+
+TEST(ScenarioRunnerOpenUntilFd, ATakenNumberIsTheStepsFailure) {
+  const ScenarioRun run = run_on_fake("open_until_fd 10 as a\nopen_until_fd 10 as b\n");
+  ASSERT_TRUE(run.failure.has_value());
+  EXPECT_EQ(run.failure->where.line, 2);
+  EXPECT_EQ(run.failure->actual, "handle 10 is taken: socket 1 got handle 11");
+}
+
+TEST(ScenarioRunnerOpenUntilFd, TheFileLimitIsTheStepsResult) {
+  // The fake kernel's open-file limit is 20000: handle 20000 is never given.
+  EXPECT_TRUE(run_on_fake("open_until_fd 20000 as s -> too_many_handles\n").passed());
+  const ScenarioRun run = run_on_fake("open_until_fd 20000 as s\nwatch s read\n");
+  ASSERT_TRUE(run.failure.has_value());
+  EXPECT_EQ(run.failure->where.line, 1);
+}
+
+TEST(ScenarioRunnerOpenUntilFd, OnWin32SelectTheRunIsSkippedWhereTheStepIs) {
+  const ScenarioRun run = run_on("fake:win32-select", "socket c\nopen_until_fd 1024 as s\n");
+  EXPECT_TRUE(run.skipped);
+  EXPECT_FALSE(run.failure.has_value());
+  EXPECT_EQ(run.skip_reason.rfind("t.scenario:2:1: open_until_fd is unsupported on "
+                                  "fake:win32-select: a Windows SOCKET is not a small integer",
+                                  0),
+            0u)
+      << run.skip_reason;
 }
 
 }  // namespace

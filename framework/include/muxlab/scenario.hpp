@@ -84,6 +84,7 @@ enum class StepKind : std::uint8_t {
   pending_error,
   watch,
   watch_many,
+  open_until_fd,
   unwatch,
   wait,
   sleep,
@@ -121,7 +122,7 @@ struct Step {
                            // kernel: call_cost
   Duration tolerance{};    // expect_elapsed / expect_time: "±1ms"
   Comparison comparison = Comparison::eq;
-  std::uint64_t number = 0;       // expect_calls / ratio / open handles
+  std::uint64_t number = 0;       // expect_calls / ratio / open handles; open_until_fd: the fd
   bool would_block_only = false;  // expect NAME would_block ...: count only would_block calls
 
   Expected expected;
@@ -177,7 +178,10 @@ struct StepFailure {
 
 struct ScenarioRun {
   std::string environment;
-  bool skipped = false;  // "only on" excludes this environment
+  bool skipped = false;  // "only on" excludes this environment, or a step does not apply here
+  // Set when a step skipped the rest of the run: "t.scenario:3:1: open_until_fd is unsupported
+  // on win32-select (...)". Empty for a skip by "only on" / "skip on".
+  std::string skip_reason;
   std::optional<StepFailure> failure;
   Time virtual_time{};  // the environment's clock at the end
   std::shared_ptr<Trace> trace;
