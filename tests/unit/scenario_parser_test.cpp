@@ -137,7 +137,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadScript{"socket 9c",
                   "t.scenario:1:8: error: '9c' is not a name (letters, digits, _ and -)"},
         BadScript{"socket c\nsend c 12XB",
-                  "t.scenario:2:8: error: expected a \"string\" or a size from 1 to 1GiB (64KiB, "
+                  "t.scenario:2:8: error: expected a \"string\" or a size from 1 to 64MiB (64KiB, "
+                  "1MiB)"},
+        BadScript{"socket c\nsend c 65MiB",
+                  "t.scenario:2:8: error: expected a \"string\" or a size from 1 to 64MiB (64KiB, "
                   "1MiB)"},
         BadScript{"socket c\nsend c \"abc",
                   "t.scenario:2:8: error: unterminated string: a closing '\"' is missing"},
