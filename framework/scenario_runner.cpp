@@ -7,6 +7,7 @@
 // the script's own, 4 ms, and 12.5 % of the interval.
 #include <algorithm>
 #include <deque>
+#include <functional>
 
 #include <fmt/format.h>
 
@@ -34,6 +35,16 @@ struct StepCannotRun {
   std::string actual;
 };
 
+// The run reached one of RunOptions' bounds: the step that was running fails with this message.
+struct LimitReached {
+  std::string message;
+};
+
+// A step that does not apply to this environment: the rest of the run is skipped, with why.
+struct StepUnsupported {
+  std::string reason;
+};
+
 struct RunningProgram {
   Scheduler::ProgramId id = 0;
   std::unique_ptr<ProgramContext> context;
@@ -45,6 +56,15 @@ double ms(Duration d) {
 
 std::string duration_text(Duration d) {
   return fmt::format("{:.3f} ms", ms(d));
+}
+
+// A bound as a script or the command line writes it: 60min, 10s, 250ms.
+std::string script_duration(Duration d) {
+  using namespace std::chrono;
+  if (d % minutes(1) == Duration::zero()) return fmt::format("{}min", d / minutes(1));
+  if (d % seconds(1) == Duration::zero()) return fmt::format("{}s", d / seconds(1));
+  if (d % milliseconds(1) == Duration::zero()) return fmt::format("{}ms", d / milliseconds(1));
+  return fmt::format("{}us", duration_cast<microseconds>(d).count());
 }
 
 // A payload of `size` bytes that shows where a byte was lost or reordered.
@@ -107,18 +127,34 @@ class ScriptRunner {
     for (const Step& step : scenario_.steps) {
       const std::size_t trace_mark = trace_->records().size();
       std::optional<std::pair<std::string, std::string>> mismatch;
+      std::string limit;
+      ++steps_;
       try {
         mismatch = execute(step);
       } catch (const StepCannotRun& e) {
         mismatch = std::pair{e.expected, e.actual};
+      } catch (const LimitReached& e) {
+        limit = e.message;
+      } catch (const StepUnsupported& e) {
+        result.skipped = true;
+        result.skip_reason = fmt::format("{}:{}:{}: {}", step.where.file, step.where.line,
+                                         step.where.column, e.reason);
+        break;
       } catch (const std::exception& e) {  // a runner bug: this script fails, the run goes on
         mismatch = std::pair{"the step to run", fmt::format("internal error: {}", e.what())};
       }
+      // A step that makes many records itself (watch_many) is over the bound once it is done.
+      if (limit.empty() && !mismatch) limit = limit_reached();
+      if (!limit.empty()) mismatch = std::pair{"the run to stay within its limits", limit};
       if (mismatch) {
-        const std::size_t from = trace_mark > 12 ? trace_mark - 12 : 0;
-        const std::size_t to = std::min(trace_->records().size(), trace_mark + 40);
+        // Past a bound the trace is long: show its end, where the run was going.
+        const std::size_t end = trace_->records().size();
+        const std::size_t from =
+            !limit.empty() ? (end > 40 ? end - 40 : 0) : (trace_mark > 12 ? trace_mark - 12 : 0);
+        const std::size_t to = !limit.empty() ? end : std::min(end, trace_mark + 40);
         fail(result, step.where, step.source, mismatch->first, mismatch->second,
              trace_->to_text(from, to));
+        result.failure->limit = limit;
         break;
       }
     }
@@ -139,6 +175,47 @@ class ScriptRunner {
     f.expected = std::move(expected);
     f.actual = std::move(actual);
     f.trace_excerpt = std::move(trace_excerpt);
+  }
+
+  // Which bound the run has reached, if any ("the run reached its limit of ..."); empty if none.
+  std::string limit_reached() const {
+    if (options_.max_steps != 0 && steps_ > options_.max_steps)
+      return fmt::format("the run reached its limit of {} steps (--max-steps)", options_.max_steps);
+    if (options_.max_trace_records != 0 && trace_->records().size() > options_.max_trace_records)
+      return fmt::format("the run reached its limit of {} trace records (--max-trace-records)",
+                         options_.max_trace_records);
+    return {};
+  }
+
+  std::string time_limit_text() const {
+    return fmt::format("the run reached its limit of {} of {}time (--max-time)",
+                       script_duration(options_.max_time), env_->is_fake() ? "virtual " : "");
+  }
+
+  // The scheduler's run_until within RunOptions' bounds: every turn counts as a step, and a
+  // `limit` that would take the clock past max_time is cut there. A bound reached throws
+  // LimitReached after the scheduler has returned (never from inside its loop).
+  Status run_bounded(const std::function<bool()>& done, Duration limit = infinite) {
+    bool cut = false;
+    if (options_.max_time != infinite && options_.max_time > Duration::zero()) {
+      const Duration used = env_->clock().now() - start_;
+      const Duration left = used < options_.max_time ? options_.max_time - used : Duration::zero();
+      if (limit == infinite || limit > left) {
+        limit = left;
+        cut = true;
+      }
+    }
+    bool over = false;
+    const Status r = scheduler_->run_until(
+        [&] {
+          ++steps_;
+          over = !limit_reached().empty();
+          return over || done();
+        },
+        limit);
+    if (over) throw LimitReached{limit_reached()};
+    if (cut && r.code() == Errc::timed_out) throw LimitReached{time_limit_text()};
+    return r;
   }
 
   Duration scaled(Duration d) const {
@@ -240,6 +317,12 @@ class ScriptRunner {
         }
         return judge_status(want, kernel->set_faults(socket(step.name), step.faults));
       }
+      case StepKind::kernel: {
+        // A real kernel's calls take the time they take: the step states a fake-kernel setting.
+        if (fake::KernelControls* kernel = env_->fake_kernel())
+          kernel->config().system_call_cost = step.duration;
+        return {};
+      }
       case StepKind::pending_error: {
         Result<std::error_code> r = net().pending_error(socket(step.name));
         if (!r) return judge_status(want, as_status(r));
@@ -260,12 +343,14 @@ class ScriptRunner {
       }
       case StepKind::watch_many:
         return execute_watch_many(step, want);
+      case StepKind::open_until_fd:
+        return execute_open_until_fd(step, want);
       case StepKind::unwatch:
         return judge_status(want, scheduler_->unwatch(socket(step.name)));
       case StepKind::wait:
         return execute_wait(step, want);
       case StepKind::sleep: {
-        const Status r = scheduler_->run_until([] { return false; }, scaled(step.duration));
+        const Status r = run_bounded([] { return false; }, scaled(step.duration));
         if (r.code() == Errc::timed_out) return {};
         return std::pair{"the time to pass", r.ok() ? "ok" : r.error().message()};
       }
@@ -273,8 +358,8 @@ class ScriptRunner {
         return execute_start(step);
       case StepKind::run_until: {
         const RunningProgram& p = program(step.name);
-        const Status r = scheduler_->run_until([&] { return scheduler_->program(p.id).finished; },
-                                               deadline(step.duration));
+        const Status r = run_bounded([&] { return scheduler_->program(p.id).finished; },
+                                     deadline(step.duration));
         if (!r)
           return std::pair{fmt::format("{} to finish within {}", step.name,
                                        duration_text(deadline(step.duration))),
@@ -354,11 +439,13 @@ class ScriptRunner {
       return;
     }
     sockets_.erase(step.name);
-    failed_creations_[step.name] = FailedCreation{step.where.line,
-                                                  step.kind == StepKind::accept   ? "accept"
-                                                  : step.kind == StepKind::listen ? "listen"
-                                                                                  : "socket",
-                                                  error_name(r.code())};
+    failed_creations_[step.name] =
+        FailedCreation{step.where.line,
+                       step.kind == StepKind::accept          ? "accept"
+                       : step.kind == StepKind::listen        ? "listen"
+                       : step.kind == StepKind::open_until_fd ? "open_until_fd"
+                                                              : "socket",
+                       error_name(r.code())};
   }
 
   const RunningProgram& program(const std::string& name) const {
@@ -402,7 +489,7 @@ class ScriptRunner {
         return {};
       }
       const Status paused =
-          scheduler_->run_until([] { return false; }, scaled(std::chrono::milliseconds(20)));
+          run_bounded([] { return false; }, scaled(std::chrono::milliseconds(20)));
       if (paused.code() != Errc::timed_out)
         return std::pair{"a pause", paused.ok() ? "ok" : paused.error().message()};
     }
@@ -422,6 +509,36 @@ class ScriptRunner {
                                                      step.number, *h, s.error().message())};
     }
     return judge_status(want, Status{});
+  }
+
+  // Opens sockets until one gets handle number step.number and names that one; the others stay
+  // open, holding the numbers below it. POSIX gives the lowest free number, so a socket above it
+  // means the number is taken. Windows' SOCKETs are not small integers: there the step does not
+  // apply, and the rest of the run is skipped (select's limit there is a count: watch_many).
+  Mismatch execute_open_until_fd(const Step& step, const Expected& want) {
+    if (env_->mechanism() == "win32-select")
+      throw StepUnsupported{fmt::format(
+          "open_until_fd is unsupported on {}: a Windows SOCKET is not a small integer, so no "
+          "handle number can be aimed at (its select limit is a count: watch_many)",
+          env_->name())};
+    for (std::uint64_t opened = 1;; ++opened) {
+      Result<Handle> h = net().socket();
+      if (!h) {
+        created(step, h);
+        if (want.kind == Expected::Kind::error && h.code() == want.error) return {};
+        return std::pair{want.to_string(), fmt::format("socket {} on the way to handle {}: {}",
+                                                       opened, step.number, h.error().message())};
+      }
+      const auto number = static_cast<std::uint64_t>(*h);
+      if (number == step.number) {
+        created(step, h);
+        return judge_status(want, Status{});
+      }
+      if (number > step.number)
+        return std::pair{fmt::format("a socket with handle {}", step.number),
+                         fmt::format("handle {} is taken: socket {} got handle {}", step.number,
+                                     opened, number)};
+    }
   }
 
   Mismatch execute_recv(const Step& step, const Expected& want) {
@@ -446,7 +563,7 @@ class ScriptRunner {
     const std::uint64_t reports_before = s.reports;
     const Duration limit = scaled(step.duration);
     if (want.kind == Expected::Kind::readiness && want.readiness == Readiness::none) {
-      const Status r = scheduler_->run_until([&] { return s.reports != reports_before; }, limit);
+      const Status r = run_bounded([&] { return s.reports != reports_before; }, limit);
       if (r.code() == Errc::timed_out) return {};
       if (!r) return std::pair{"none", r.error().message()};
       return std::pair{"none",
@@ -454,12 +571,12 @@ class ScriptRunner {
     }
     if (want.kind == Expected::Kind::error) {
       // The wait itself fails (select with a closed handle in its set).
-      const Status r = scheduler_->run_until([] { return false; }, limit);
+      const Status r = run_bounded([] { return false; }, limit);
       if (r.code() == want.error) return {};
       return std::pair{want.to_string(),
                        r.code() == Errc::timed_out ? "the wait succeeded" : r.error().message()};
     }
-    const Status r = scheduler_->run_until(
+    const Status r = run_bounded(
         [&] { return s.reports != reports_before && s.last_report == want.readiness; }, limit);
     if (r) return {};
     if (r.code() != Errc::timed_out) return std::pair{want.to_string(), r.error().message()};
@@ -482,7 +599,7 @@ class ScriptRunner {
     const Scheduler::ProgramId id = scheduler_->spawn(step.name, std::move(task).value());
     programs_[step.name] = RunningProgram{id, std::move(context)};
     // Let it run up to its first wait, so a server listens (and publishes) before the next step.
-    const Status r = scheduler_->run_until([] { return true; });
+    const Status r = run_bounded([] { return true; });
     if (!r) return std::pair{fmt::format("{} to start", step.name), r.error().message()};
     return program_failure(step.name);
   }
@@ -594,6 +711,7 @@ class ScriptRunner {
   std::unique_ptr<Environment> env_;
   std::unique_ptr<Scheduler> scheduler_;
   Time start_{};
+  std::uint64_t steps_ = 0;  // script steps and scheduler turns, against RunOptions::max_steps
   std::map<std::string, SocketState> sockets_;
   struct FailedCreation {
     int line = 0;

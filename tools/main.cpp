@@ -26,13 +26,18 @@ namespace {
 constexpr std::string_view kUsage = R"(usage:
   muxlab run PATH... [--env NAME|fake|real|all] [--seed N] [--time-scale X]
                      [--trace FILE] [--junit FILE]
+                     [--max-time DURATION] [--max-steps N] [--max-trace-records N]
       Runs scenario scripts (a folder runs every *.scenario below it, sorted) on each chosen
       environment. --env defaults to all. --time-scale (default 0.1) scales the scripts'
       durations on real kernels; the fake kernel runs them as written, in virtual time.
       --seed (default: $MUXLAB_SEED, else 1) seeds the fake kernel. --trace writes each run's
       trace: FILE.json as Chrome trace events (Perfetto), FILE.svg as a timeline, otherwise
-      text. --junit writes a
-      JUnit XML report.
+      text. --junit writes a JUnit XML report.
+      Each run stops as a failure of the step it is at when it reaches a bound: --max-time
+      (default 60min; the environment's clock, virtual on the fake kernel), --max-steps (default
+      10000000: script steps and scheduler turns) or --max-trace-records (default 4000000,
+      about 800 MB).
+      0 lifts a bound.
   muxlab envs       the environments this build can run, with what each backend reports
   muxlab programs   the built-in programs scripts can start
   muxlab --help     this text
@@ -204,7 +209,8 @@ int run_scripts(const RunCommand& command) {
       if (o.run.skipped) {
         ++skipped;
         fmt::print("SKIP  {}  {}  ({})\n", scenario.file, env,
-                   scenario.only_on.empty()
+                   !o.run.skip_reason.empty() ? o.run.skip_reason
+                   : scenario.only_on.empty()
                        ? fmt::format("skip on {}", fmt::join(scenario.skip_on, ", "))
                        : fmt::format("only on {}", fmt::join(scenario.only_on, ", ")));
       } else if (o.run.passed()) {
@@ -215,10 +221,15 @@ int run_scripts(const RunCommand& command) {
       } else {
         ++failed;
         const muxlab::StepFailure& f = *o.run.failure;
-        o.report = fmt::format(
-            "{}:{}:{}: on {}: {}\n  expected: {}\n  actual:   {}\n  trace around it:\n{}",
-            f.where.file, f.where.line, f.where.column, env, f.step, f.expected, f.actual,
-            f.trace_excerpt);
+        if (!f.limit.empty())
+          o.report = fmt::format("{}:{}:{}: error: {}, on {}\n  at: {}\n  trace at its end:\n{}",
+                                 f.where.file, f.where.line, f.where.column, f.limit, env, f.step,
+                                 f.trace_excerpt);
+        else
+          o.report = fmt::format(
+              "{}:{}:{}: on {}: {}\n  expected: {}\n  actual:   {}\n  trace around it:\n{}",
+              f.where.file, f.where.line, f.where.column, env, f.step, f.expected, f.actual,
+              f.trace_excerpt);
         fmt::print("FAIL  {}  {}\n{}\n", scenario.file, env, o.report);
       }
       if (!command.trace_file.empty() && o.run.trace && !o.run.skipped)
@@ -231,29 +242,37 @@ int run_scripts(const RunCommand& command) {
   return failed == 0 ? 0 : 1;
 }
 
-bool parse_seed(std::string_view text, std::uint64_t& seed) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seed);
+bool parse_whole_number(std::string_view text, std::uint64_t& out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
   return ec == std::errc{} && end == text.data() + text.size() && !text.empty();
 }
 
 int run_command(int argc, char** argv) {
   RunCommand command;
   if (const char* seed = std::getenv("MUXLAB_SEED"); seed && *seed) {
-    if (!parse_seed(seed, command.options.seed))
+    if (!parse_whole_number(seed, command.options.seed))
       return usage_error(fmt::format("MUXLAB_SEED={} is not a whole number", seed));
   }
   for (int i = 2; i < argc; ++i) {
     const std::string_view arg = argv[i];
     auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
     if (arg == "--env" || arg == "--seed" || arg == "--trace" || arg == "--junit" ||
-        arg == "--time-scale") {
+        arg == "--time-scale" || arg == "--max-time" || arg == "--max-steps" ||
+        arg == "--max-trace-records") {
       const char* v = value();
       if (!v) return usage_error(fmt::format("{} needs a value", arg));
       if (arg == "--env") command.env = v;
       if (arg == "--trace") command.trace_file = v;
       if (arg == "--junit") command.junit_file = v;
-      if (arg == "--seed" && !parse_seed(v, command.options.seed))
+      if (arg == "--seed" && !parse_whole_number(v, command.options.seed))
         return usage_error(fmt::format("--seed {}: not a whole number", v));
+      if (arg == "--max-steps" && !parse_whole_number(v, command.options.max_steps))
+        return usage_error(fmt::format("--max-steps {}: not a whole number", v));
+      if (arg == "--max-trace-records" && !parse_whole_number(v, command.options.max_trace_records))
+        return usage_error(fmt::format("--max-trace-records {}: not a whole number", v));
+      if (arg == "--max-time" && !muxlab::parse_duration(v, command.options.max_time))
+        return usage_error(
+            fmt::format("--max-time {}: not a duration such as 10s or 30min (at most a day)", v));
       if (arg == "--time-scale") {
         char* end = nullptr;
         command.options.time_scale = std::strtod(v, &end);

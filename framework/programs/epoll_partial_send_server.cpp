@@ -9,9 +9,10 @@
 // error), or a call finds the peer reset, the connection is unregistered and closed at once.
 // The document's code is damaged in places; this is its evident intent.
 //
-// Arguments: size=1MiB, the answer's body; sndbuf=0, SO_SNDBUF for each accepted socket (0
-//            leaves the system's): a small one (sndbuf=4096) makes partial sends certain;
-//            backlog=128, the listen backlog (how many connections may wait to be accepted).
+// Arguments: size=1MiB, the answer's body (at most 64MiB); sndbuf=0, SO_SNDBUF for each
+//            accepted socket (0 leaves the system's): a small one (sndbuf=4096) makes partial sends
+//            certain; backlog=128, the listen backlog (how many connections may wait to be
+//            accepted).
 // Answer:    "HTTP/1.0 200 OK", Content-Length, then `size` bytes "abc...xyzabc...", which show a
 //            lost or reordered piece.
 // Output:    one line per connection, when the server is done with it:
@@ -152,6 +153,11 @@ Result<Task<>> make_epoll_partial_send_server(ProgramContext& context, const Pro
   const Result<std::size_t> sndbuf = args.bytes("sndbuf", 0);
   if (!size) return size.error();
   if (!sndbuf) return sndbuf.error();
+  // The whole answer is built in memory before the first send.
+  if (*size > (std::size_t{64} << 20))
+    return Error(Errc::invalid_argument,
+                 fmt::format("size={}: expected at most 64MiB (the answer is built in memory)",
+                             args.text("size", "").value()));
   return make_callback_server<EpollPartialSendServer>(context, args, *size, *sndbuf);
 }
 

@@ -57,6 +57,8 @@ ScenarioOutcome run_scenario_file(const std::filesystem::path& file, const std::
     return {false, fmt::format("malformed:\n{}", fmt::join(errors, "\n"))};
   }
   const ScenarioRun run = run_scenario(*parsed.scenario, environment, options);
+  if (run.skipped && !run.skip_reason.empty())
+    return {true, fmt::format("SKIP  {}  {}  ({})", file.string(), environment, run.skip_reason)};
   if (run.skipped)
     return {true, fmt::format("SKIP  {}  {}  (only on {})", file.string(), environment,
                               fmt::join(parsed.scenario->only_on, ", "))};

@@ -104,9 +104,9 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BadScript{"sned c \"x\"",
                   "t.scenario:1:1: error: unknown step 'sned' (steps: socket, listen, connect, "
-                  "accept, send, fill, recv, drain, shutdown, close, abort, set, fault, "
-                  "pending_error, watch, watch_many, unwatch, wait, sleep, start, run, expect, on, "
-                  "only, skip, scenario)"},
+                  "accept, send, fill, recv, drain, shutdown, close, abort, set, fault, kernel, "
+                  "pending_error, watch, watch_many, open_until_fd, unwatch, wait, sleep, start, "
+                  "run, expect, on, only, skip, scenario)"},
         BadScript{"socket c\nfault c short_send=50%",
                   "t.scenario:2:1: error: faults are the fake kernel's: say `only on fake` (or "
                   "only fake environments) before the first fault"},
@@ -137,7 +137,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadScript{"socket 9c",
                   "t.scenario:1:8: error: '9c' is not a name (letters, digits, _ and -)"},
         BadScript{"socket c\nsend c 12XB",
-                  "t.scenario:2:8: error: expected a \"string\" or a size from 1 to 1GiB (64KiB, "
+                  "t.scenario:2:8: error: expected a \"string\" or a size from 1 to 64MiB (64KiB, "
+                  "1MiB)"},
+        BadScript{"socket c\nsend c 65MiB",
+                  "t.scenario:2:8: error: expected a \"string\" or a size from 1 to 64MiB (64KiB, "
                   "1MiB)"},
         BadScript{"socket c\nsend c \"abc",
                   "t.scenario:2:8: error: unterminated string: a closing '\"' is missing"},
@@ -183,6 +186,30 @@ INSTANTIATE_TEST_SUITE_P(
         BadScript{"start selectors_echo_server as s\nexpect s failed \"\"",
                   "t.scenario:2:17: error: the expected failure is a \"string\" its message "
                   "contains"},
+        BadScript{"open_until_fd many as s",
+                  "t.scenario:1:15: error: expected a handle number from 0 to 100000"},
+        BadScript{"open_until_fd 100001 as s",
+                  "t.scenario:1:15: error: expected a handle number from 0 to 100000"},
+        BadScript{"open_until_fd 1024 s",
+                  "t.scenario:1:22: error: missing arguments: open_until_fd FD as NAME"},
+        BadScript{"open_until_fd 1024 to s",
+                  "t.scenario:1:20: error: expected: open_until_fd FD as NAME"},
+        BadScript{"socket s\nopen_until_fd 1024 as s",
+                  "t.scenario:2:23: error: 's' is already a name in this script"},
+        BadScript{"open_until_fd 1024 as s -> readable",
+                  "t.scenario:1:28: error: this step cannot result in 'readable'"},
+        BadScript{"kernel call_cost=soon",
+                  "t.scenario:1:18: error: 'soon' is not a duration (like 0, 1us, 2ms; at most a "
+                  "day)"},
+        BadScript{"kernel call_cost=2d",
+                  "t.scenario:1:18: error: '2d' is not a duration (like 0, 1us, 2ms; at most a "
+                  "day)"},
+        BadScript{"kernel latency=1ms",
+                  "t.scenario:1:8: error: unknown kernel setting 'latency=1ms': expected kernel "
+                  "call_cost=DURATION"},
+        BadScript{"kernel", "t.scenario:1:8: error: missing arguments: kernel call_cost=DURATION"},
+        BadScript{"kernel call_cost=0 call_cost=1us",
+                  "t.scenario:1:20: error: unexpected 'call_cost=1us': kernel call_cost=DURATION"},
         BadScript{"expect time 1s ~1ms",
                   "t.scenario:1:16: error: expected a tolerance like ±1ms (or +-1ms)"},
         BadScript{"scenario untitled",
@@ -197,6 +224,23 @@ INSTANTIATE_TEST_SUITE_P(
                   "bad_handle, too_many_handles, already_registered, not_registered, unsupported, "
                   "invalid_argument, timed_out, no_resources)"}),
     case_name);
+
+TEST(ScenarioParser, ReadsOpenUntilFd) {
+  const Scenario s = parse_ok("open_until_fd 1024 as big -> too_many_handles\nwatch big read\n");
+  ASSERT_EQ(s.steps.size(), 2u);
+  EXPECT_EQ(s.steps[0].kind, StepKind::open_until_fd);
+  EXPECT_EQ(s.steps[0].number, 1024u);
+  EXPECT_EQ(s.steps[0].name, "big");
+  EXPECT_EQ(s.steps[0].expected.error, make_error_code(Errc::too_many_handles));
+}
+
+TEST(ScenarioParser, ReadsKernelSettings) {
+  const Scenario s = parse_ok("kernel call_cost=0\nkernel call_cost=250us\n");
+  ASSERT_EQ(s.steps.size(), 2u);
+  EXPECT_EQ(s.steps[0].kind, StepKind::kernel);
+  EXPECT_EQ(s.steps[0].duration, Duration::zero());
+  EXPECT_EQ(s.steps[1].duration, std::chrono::microseconds(250));
+}
 
 TEST(ScenarioParser, ReportsEveryErrorNotJustTheFirst) {
   ParseResult r = parse_scenario("bogus\nsocket c\nrecv d\nsleep 5 parsecs\n", "t.scenario");

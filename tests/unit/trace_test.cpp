@@ -74,6 +74,17 @@ TEST(Trace, OpenHandlesAreTheOnesNotClosedSince) {
   EXPECT_EQ(t.open_handles(), (std::vector<Handle>{3, 5, 4}));
 }
 
+TEST(Trace, OpenHandlesOfManyOpenedAndClosedInAnyOrder) {
+  Trace t;
+  constexpr int kCount = 20000;
+  for (int h = 3; h < 3 + kCount; ++h)
+    t.record(rec("socket", invalid_handle, std::to_string(h), "ok"));
+  for (int h = 3 + kCount - 1; h >= 3; --h)  // newest first: each close searched the whole list
+    if (h != 7) t.record(rec("close", h, "ok", "ok"));
+  t.record(rec("socket", invalid_handle, "7", "ok"));  // reported again without a close: once
+  EXPECT_EQ(t.open_handles(), (std::vector<Handle>{7}));
+}
+
 TEST(Trace, ChromeJsonHasALanePerProgramAndEscapes) {
   Trace t;
   TraceRecord a = rec("send", 5, "ok", "ok");

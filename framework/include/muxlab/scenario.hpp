@@ -80,9 +80,11 @@ enum class StepKind : std::uint8_t {
   abort,
   set_buffers,
   fault,
+  kernel,  // kernel call_cost=DURATION: the fake kernel's settings; no effect on a real one
   pending_error,
   watch,
   watch_many,
+  open_until_fd,
   unwatch,
   wait,
   sleep,
@@ -116,10 +118,11 @@ struct Step {
   Trigger trigger = Trigger::level;
   std::optional<std::size_t> send_buffer, receive_buffer;
   fake::FaultPlan faults;  // fault: the socket's plan, or the kernel-wide one (name "all")
-  Duration duration{};     // sleep; wait/run_until: "within"; expect_elapsed/time: the value
+  Duration duration{};     // sleep; wait/run_until: "within"; expect_elapsed/time: the value;
+                           // kernel: call_cost
   Duration tolerance{};    // expect_elapsed / expect_time: "±1ms"
   Comparison comparison = Comparison::eq;
-  std::uint64_t number = 0;       // expect_calls / ratio / open handles
+  std::uint64_t number = 0;       // expect_calls / ratio / open handles; open_until_fd: the fd
   bool would_block_only = false;  // expect NAME would_block ...: count only would_block calls
 
   Expected expected;
@@ -151,6 +154,15 @@ struct RunOptions {
   // 0.1). The fake kernel always runs them as written: its time is virtual.
   double time_scale = 0.1;
   std::uint64_t seed = 1;
+
+  // Bounds of one run, so that a script that would run forever or fill the memory (a client
+  // told to make 10^12 requests once took 23 GB) ends as that step's located failure instead.
+  // Time is the environment's clock since the script started (virtual on the fake kernel); a
+  // step is one script step or one turn of the scheduler while a step runs (every program's
+  // progress counts); trace records are the calls and reports recorded. `infinite` or 0: none.
+  Duration max_time = std::chrono::hours(1);
+  std::uint64_t max_steps = 10'000'000;
+  std::uint64_t max_trace_records = 4'000'000;
 };
 
 struct StepFailure {
@@ -159,11 +171,17 @@ struct StepFailure {
   std::string expected;
   std::string actual;
   std::string trace_excerpt;  // the trace around the failing step
+  // Set when the run stopped at one of RunOptions' bounds: "the run reached its limit of 1000000
+  // trace records"; `actual` says the same.
+  std::string limit;
 };
 
 struct ScenarioRun {
   std::string environment;
-  bool skipped = false;  // "only on" excludes this environment
+  bool skipped = false;  // "only on" excludes this environment, or a step does not apply here
+  // Set when a step skipped the rest of the run: "t.scenario:3:1: open_until_fd is unsupported
+  // on win32-select (...)". Empty for a skip by "only on" / "skip on".
+  std::string skip_reason;
   std::optional<StepFailure> failure;
   Time virtual_time{};  // the environment's clock at the end
   std::shared_ptr<Trace> trace;
