@@ -162,8 +162,7 @@ bool parse_number(std::string_view s, std::uint64_t& out) {
 }
 
 bool parse_error_name(std::string_view s, std::error_code& out) {
-  for (int e = static_cast<int>(Errc::would_block); e <= static_cast<int>(Errc::no_resources);
-       ++e) {
+  for (int e = static_cast<int>(Errc::would_block); e <= static_cast<int>(Errc::other); ++e) {
     const std::error_code code = make_error_code(static_cast<Errc>(e));
     if (error_name(code) == s) {
       out = code;
@@ -189,7 +188,7 @@ bool parse_chance(std::string_view s, double& out) {
 
 std::string known_error_names() {
   std::string names;
-  for (int e = static_cast<int>(Errc::would_block); e <= static_cast<int>(Errc::no_resources); ++e)
+  for (int e = static_cast<int>(Errc::would_block); e <= static_cast<int>(Errc::other); ++e)
     names += (names.empty() ? "" : ", ") + error_name(make_error_code(static_cast<Errc>(e)));
   return names;
 }

@@ -1,6 +1,9 @@
 // The scenario language: what parses, and a located, specific error for each thing that does not.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
+#include "muxlab/error.hpp"
 #include "muxlab/scenario.hpp"
 
 namespace muxlab {
@@ -222,8 +225,21 @@ INSTANTIATE_TEST_SUITE_P(
                   "in_progress, already_in_progress, already_connected, not_connected, "
                   "connection_refused, connection_reset, broken_pipe, shut_down, address_in_use, "
                   "bad_handle, too_many_handles, already_registered, not_registered, unsupported, "
-                  "invalid_argument, timed_out, no_resources)"}),
+                  "invalid_argument, timed_out, no_resources, not_permitted, connection_aborted, "
+                  "unreachable, address_not_available, other)"}),
     case_name);
+
+TEST(ScenarioParser, ReadsEveryPortableErrorName) {
+  // Each Errc a backend can report is a result a script may state, the last ones too.
+  for (const std::string_view name :
+       {"would_block", "no_resources", "not_permitted", "connection_aborted", "unreachable",
+        "address_not_available", "other"}) {
+    SCOPED_TRACE(name);
+    const Scenario s = parse_ok(fmt::format("socket c\nrecv c -> {}\n", name));
+    ASSERT_EQ(s.steps.size(), 2u);
+    EXPECT_EQ(error_name(s.steps[1].expected.error), name);
+  }
+}
 
 TEST(ScenarioParser, ReadsOpenUntilFd) {
   const Scenario s = parse_ok("open_until_fd 1024 as big -> too_many_handles\nwatch big read\n");
