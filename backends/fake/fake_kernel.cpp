@@ -39,6 +39,19 @@ std::uint32_t stored_buffer_size(std::size_t requested, std::size_t minimum) {
 
 }  // namespace
 
+// Every call on a handle starts the same way: find its socket, or say the handle is not open.
+template <class Fn>
+auto FakeKernel::with_socket(Handle h, const char* call, Fn fn) -> decltype(fn(*socket_at(h))) {
+  Socket* s = socket_at(h);
+  if (s == nullptr) return not_open(call, h);
+  return fn(*s);
+}
+
+template <class Fn>
+auto FakeKernel::socket_call(Handle h, const char* call, Fn fn) -> decltype(fn(*socket_at(h))) {
+  return system_call([&] { return with_socket(h, call, fn); });
+}
+
 FakeKernel::FakeKernel(const Personality& personality, KernelConfig config)
     : personality_(personality),
       config_(std::move(config)),
@@ -120,60 +133,56 @@ Result<Handle> FakeKernel::listen(Endpoint at, int backlog) {
 }
 
 Status FakeKernel::connect(Handle h, Endpoint to) {
-  return system_call([&]() -> Status {
-    Socket* s = socket_at(h);
-    if (s == nullptr) return not_open("connect", h);
-    if (s->state == TcpState::listening)
+  return socket_call(h, "connect", [&](Socket& s) -> Status {
+    if (s.state == TcpState::listening)
       return failure(Errc::already_connected, "connect", h, "is listening");
-    switch (s->connect_call) {
+    switch (s.connect_call) {
       case ConnectCall::reported:
         return failure(Errc::already_connected, "connect", h, "is connected already");
       case ConnectCall::started:
-        if (s->state == TcpState::connecting)
+        if (s.state == TcpState::connecting)
           return failure(Errc::already_in_progress, "connect", h, "is still connecting");
-        if (s->state == TcpState::closed) {
+        if (s.state == TcpState::closed) {
           // The attempt failed: report why (or that it was aborted, if SO_ERROR was read), and
           // make the socket as good as new, as Linux's disconnect does.
-          std::error_code why = s->take_error();
+          std::error_code why = s.take_error();
           if (!why) why = std::make_error_code(std::errc::connection_aborted);
-          s->connect_call = ConnectCall::none;
-          s->connect_failed = s->reset = s->read_shut = s->write_shut = s->peer_finished = false;
-          return Error(why, fmt::format("connect fd {} to {}", h, to_string(s->setup->connect_to)));
+          s.connect_call = ConnectCall::none;
+          s.connect_failed = s.reset = s.read_shut = s.write_shut = s.peer_finished = false;
+          return Error(why, fmt::format("connect fd {} to {}", h, to_string(s.setup->connect_to)));
         }
         // Linux reports a completed connect once with success; BSD and Winsock say EISCONN.
-        s->connect_call = ConnectCall::reported;
+        s.connect_call = ConnectCall::reported;
         if (personality_.api != SocketApi::linux_sockets)
           return failure(Errc::already_connected, "connect", h, "is connected already");
         return {};
       case ConnectCall::none:
         break;
     }
-    if (s->state != TcpState::closed)
+    if (s.state != TcpState::closed)
       return failure(Errc::already_connected, "connect", h, "is connected already");
-    loopback_->start_connect(*s, to);
-    s->connect_call = ConnectCall::started;
+    loopback_->start_connect(s, to);
+    s.connect_call = ConnectCall::started;
     // Always in progress, even on loopback, as every real kernel says.
     return Error(Errc::in_progress, fmt::format("connect fd {} to {}", h, to_string(to)));
   });
 }
 
 Result<Handle> FakeKernel::accept(Handle listener) {
-  return system_call([&]() -> Result<Handle> {
-    Socket* s = socket_at(listener);
-    if (s == nullptr) return not_open("accept", listener);
-    if (s->state != TcpState::listening)
+  return socket_call(listener, "accept", [&](Socket& s) -> Result<Handle> {
+    if (s.state != TcpState::listening)
       return failure(Errc::invalid_argument, "accept", listener, "is not listening");
-    s->spurious_readable = false;
-    if (s->setup->accept_queue.empty())
+    s.spurious_readable = false;
+    if (s.setup->accept_queue.empty())
       return Error(Errc::would_block, fmt::format("accept fd {}", listener));
-    Socket* server = loopback_->find(s->setup->accept_queue.front());
+    Socket* server = loopback_->find(s.setup->accept_queue.front());
     const std::optional<Handle> h = handles_.allocate(*server, config_.open_file_limit);
     if (!h)
       return Error(Errc::too_many_handles,
                    fmt::format("accept fd {}: every handle below the open-file limit ({}) is in "
                                "use; the connection stays queued",
                                listener, config_.open_file_limit));
-    s->setup->accept_queue.pop_front();
+    s.setup->accept_queue.pop_front();
     server->setup->queued_in = kNoSocket;
     server->handle = *h;
     return *h;
@@ -202,37 +211,35 @@ std::optional<Error> FakeKernel::send_refusal(Socket& s, Handle h) {
 }
 
 Result<std::size_t> FakeKernel::send(Handle h, std::span<const std::byte> data) {
-  return system_call([&]() -> Result<std::size_t> {
-    Socket* s = socket_at(h);
-    if (s == nullptr) return not_open("send", h);
-    if (auto refused = send_refusal(*s, h)) return *refused;
+  return socket_call(h, "send", [&](Socket& s) -> Result<std::size_t> {
+    if (auto refused = send_refusal(s, h)) return *refused;
     if (data.empty()) return std::size_t{0};
-    std::size_t n = std::min(data.size(), s->send_room());
+    std::size_t n = std::min(data.size(), s.send_room());
     if (n == 0) {
-      s->nospace = true;
+      s.nospace = true;
       return failure(Errc::would_block, "send", h, "the send buffer is full");
     }
-    const FaultPlan& faults = loopback_->faults_of(*s);
+    const FaultPlan& faults = loopback_->faults_of(s);
     if (n > 1 && random_.chance(faults.short_send))
       n = 1 + static_cast<std::size_t>(random_.below(n - 1));
     bool breaks = false;
     if (faults.reset_after_bytes) {
       const std::uint64_t left =
-          *faults.reset_after_bytes - std::min(*faults.reset_after_bytes, s->bytes_sent);
+          *faults.reset_after_bytes - std::min(*faults.reset_after_bytes, s.bytes_sent);
       if (left == 0) {
-        loopback_->break_connection(*s);
-        return *send_refusal(*s, h);
+        loopback_->break_connection(s);
+        return *send_refusal(s, h);
       }
       if (n >= left) {
         n = static_cast<std::size_t>(left);
         breaks = true;
       }
     }
-    if (n < data.size()) s->nospace = true;  // it had to stop for room: wake it when there is
-    s->unacknowledged.append(data.first(n));
-    s->bytes_sent += n;
-    loopback_->transmit(*s);
-    if (breaks) loopback_->break_connection(*s);
+    if (n < data.size()) s.nospace = true;  // it had to stop for room: wake it when there is
+    s.unacknowledged.append(data.first(n));
+    s.bytes_sent += n;
+    loopback_->transmit(s);
+    if (breaks) loopback_->break_connection(s);
     return n;
   });
 }
@@ -256,16 +263,14 @@ Result<std::size_t> FakeKernel::recv_without_data(Socket& s, Handle h) {
 }
 
 Result<std::size_t> FakeKernel::recv(Handle h, std::span<std::byte> into) {
-  return system_call([&]() -> Result<std::size_t> {
-    Socket* s = socket_at(h);
-    if (s == nullptr) return not_open("recv", h);
-    if (s->state == TcpState::listening)
+  return socket_call(h, "recv", [&](Socket& s) -> Result<std::size_t> {
+    if (s.state == TcpState::listening)
       return failure(Errc::not_connected, "recv", h, "is listening");
-    s->spurious_readable = false;
+    s.spurious_readable = false;
     if (into.empty()) return std::size_t{0};
-    if (s->received.empty()) return recv_without_data(*s, h);
-    const std::size_t n = s->received.take(into);
-    loopback_->window_opened(*s);
+    if (s.received.empty()) return recv_without_data(s, h);
+    const std::size_t n = s.received.take(into);
+    loopback_->window_opened(s);
     return n;
   });
 }
@@ -273,36 +278,32 @@ Result<std::size_t> FakeKernel::recv(Handle h, std::span<std::byte> into) {
 // --- Shutting and closing --------------------------------------------------------------------
 
 Status FakeKernel::shutdown(Handle h, Direction d) {
-  return system_call([&]() -> Status {
-    Socket* s = socket_at(h);
-    if (s == nullptr) return not_open("shutdown", h);
+  return socket_call(h, "shutdown", [&](Socket& s) -> Status {
     const bool read = (static_cast<int>(d) & static_cast<int>(Direction::read)) != 0;
     const bool write = (static_cast<int>(d) & static_cast<int>(Direction::write)) != 0;
-    switch (s->state) {
+    switch (s.state) {
       case TcpState::listening:
-        if (read) loopback_->stop_listening(*s);
+        if (read) loopback_->stop_listening(s);
         return {};
       case TcpState::connecting:
-        loopback_->abandon_connect(*s);
-        s->wake(Wakeup::state_changed);
+        loopback_->abandon_connect(s);
+        s.wake(Wakeup::state_changed);
         return {};
       case TcpState::closed:
         // Linux sets the bits anyway (so pollers see the hang-up) and says ENOTCONN.
-        s->read_shut = s->read_shut || read;
-        s->write_shut = s->write_shut || write;
-        s->wake(Wakeup::state_changed);
+        s.read_shut = s.read_shut || read;
+        s.write_shut = s.write_shut || write;
+        s.wake(Wakeup::state_changed);
         return failure(Errc::not_connected, "shutdown", h, "is not connected");
       case TcpState::established:
         break;
     }
-    if (read) s->read_shut = true;
-    if (write && !s->write_shut) {
-      s->write_shut = true;
-      loopback_->transmit(*s);  // the FIN follows whatever is still queued
+    if (read) s.read_shut = true;
+    if (write && !s.write_shut) {
+      s.write_shut = true;
+      loopback_->transmit(s);  // the FIN follows whatever is still queued
     }
-    s->wake(read && write ? Wakeup::state_changed
-            : read        ? Wakeup::receive_shut
-                          : Wakeup::send_shut);
+    s.wake(read && write ? Wakeup::state_changed : read ? Wakeup::receive_shut : Wakeup::send_shut);
     return {};
   });
 }
@@ -317,19 +318,15 @@ void FakeKernel::close_handle(Handle h, Socket& s, bool abortive) {
 }
 
 Status FakeKernel::close(Handle h) {
-  return system_call([&]() -> Status {
-    Socket* s = socket_at(h);
-    if (s == nullptr) return not_open("close", h);
-    close_handle(h, *s, false);
+  return socket_call(h, "close", [&](Socket& s) -> Status {
+    close_handle(h, s, false);
     return {};
   });
 }
 
 Status FakeKernel::abort(Handle h) {
-  return system_call([&]() -> Status {
-    Socket* s = socket_at(h);
-    if (s == nullptr) return not_open("abort", h);
-    close_handle(h, *s, true);
+  return socket_call(h, "abort", [&](Socket& s) -> Status {
+    close_handle(h, s, true);
     return {};
   });
 }
@@ -337,10 +334,8 @@ Status FakeKernel::abort(Handle h) {
 // --- Options ---------------------------------------------------------------------------------
 
 Result<std::error_code> FakeKernel::pending_error(Handle h) {
-  return system_call([&]() -> Result<std::error_code> {
-    Socket* s = socket_at(h);
-    if (s == nullptr) return not_open("pending_error", h);
-    std::error_code error = s->take_error();
+  return socket_call(h, "pending_error", [&](Socket& s) -> Result<std::error_code> {
+    std::error_code error = s.take_error();
     // Winsock has no EPIPE: a reset after the peer's FIN is still a reset there.
     if (personality_.api == SocketApi::winsock && error == Errc::broken_pipe)
       error = make_error_code(Errc::connection_reset);
@@ -349,42 +344,32 @@ Result<std::error_code> FakeKernel::pending_error(Handle h) {
 }
 
 Status FakeKernel::set_send_buffer(Handle h, std::size_t bytes) {
-  return system_call([&]() -> Status {
-    Socket* s = socket_at(h);
-    if (s == nullptr) return not_open("set_send_buffer", h);
-    s->send_buffer_size = stored_buffer_size(bytes, kMinSendBufferSize);
-    if (s->nospace && s->has_send_space()) {
-      s->nospace = false;
-      s->wake(Wakeup::writable);
+  return socket_call(h, "set_send_buffer", [&](Socket& s) -> Status {
+    s.send_buffer_size = stored_buffer_size(bytes, kMinSendBufferSize);
+    if (s.nospace && s.has_send_space()) {
+      s.nospace = false;
+      s.wake(Wakeup::writable);
     }
     return {};
   });
 }
 
 Status FakeKernel::set_receive_buffer(Handle h, std::size_t bytes) {
-  return system_call([&]() -> Status {
-    Socket* s = socket_at(h);
-    if (s == nullptr) return not_open("set_receive_buffer", h);
-    s->receive_buffer_size = stored_buffer_size(bytes, kMinReceiveBufferSize);
-    loopback_->window_opened(*s);
+  return socket_call(h, "set_receive_buffer", [&](Socket& s) -> Status {
+    s.receive_buffer_size = stored_buffer_size(bytes, kMinReceiveBufferSize);
+    loopback_->window_opened(s);
     return {};
   });
 }
 
 Result<std::size_t> FakeKernel::send_buffer(Handle h) {
-  return system_call([&]() -> Result<std::size_t> {
-    Socket* s = socket_at(h);
-    if (s == nullptr) return not_open("send_buffer", h);
-    return s->send_buffer_size;
-  });
+  return socket_call(h, "send_buffer",
+                     [&](Socket& s) -> Result<std::size_t> { return s.send_buffer_size; });
 }
 
 Result<Endpoint> FakeKernel::local_endpoint(Handle h) {
-  return system_call([&]() -> Result<Endpoint> {
-    Socket* s = socket_at(h);
-    if (s == nullptr) return not_open("local_endpoint", h);
-    return s->setup->local;
-  });
+  return socket_call(h, "local_endpoint",
+                     [&](Socket& s) -> Result<Endpoint> { return s.setup->local; });
 }
 
 // --- Faults ----------------------------------------------------------------------------------
@@ -395,28 +380,28 @@ void FakeKernel::reseed(std::uint64_t seed) {
 }
 
 Status FakeKernel::set_faults(Handle h, const FaultPlan& plan) {
-  Socket* s = socket_at(h);
-  if (s == nullptr) return not_open("set_faults", h);
-  s->faults = std::make_unique<FaultPlan>(plan);
-  if (plan.spurious_wakeup > 0) spurious_wakeups_planned_ = true;
-  return {};
+  return with_socket(h, "set_faults", [&](Socket& s) -> Status {
+    s.faults = std::make_unique<FaultPlan>(plan);
+    if (plan.spurious_wakeup > 0) spurious_wakeups_planned_ = true;
+    return {};
+  });
 }
 
 Status FakeKernel::reset_at(Handle h, Time at) {
-  Socket* s = socket_at(h);
-  if (s == nullptr) return not_open("reset_at", h);
-  queue_.schedule(at, [this, id = s->id] {
-    if (Socket* target = loopback_->find(id)) loopback_->break_connection(*target);
+  return with_socket(h, "reset_at", [&](Socket& s) -> Status {
+    queue_.schedule(at, [this, id = s.id] {
+      if (Socket* target = loopback_->find(id)) loopback_->break_connection(*target);
+    });
+    return {};
   });
-  return {};
 }
 
 Status FakeKernel::inject_spurious_wakeup(Handle h) {
-  Socket* s = socket_at(h);
-  if (s == nullptr) return not_open("inject_spurious_wakeup", h);
-  s->spurious_readable = true;
-  s->wake(Wakeup::readable);
-  return {};
+  return with_socket(h, "inject_spurious_wakeup", [&](Socket& s) -> Status {
+    s.spurious_readable = true;
+    s.wake(Wakeup::readable);
+    return {};
+  });
 }
 
 // Each call gives every socket whose plan asks for spurious wake-ups one draw, in socket order, so

@@ -153,6 +153,12 @@ class FakeKernel final : public Net, public Clock, public KernelControls {
   static Error wait_past_the_end_of_time(Duration timeout);
   template <class T>
   void tally(const Result<T>& result);
+  // `fn` on the socket h names, or bad_handle naming `call` when h is not open.
+  template <class Fn>
+  auto with_socket(Handle h, const char* call, Fn fn) -> decltype(fn(*socket_at(h)));
+  // with_socket() as a whole system call.
+  template <class Fn>
+  auto socket_call(Handle h, const char* call, Fn fn) -> decltype(fn(*socket_at(h)));
   Result<Handle> open_socket(const char* call);
   void close_handle(Handle h, Socket& s, bool abortive);
   std::optional<Error> send_refusal(Socket& s, Handle h);

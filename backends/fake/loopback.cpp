@@ -84,11 +84,19 @@ void Loopback::send_syn(Socket& client) {
   });
 }
 
-void Loopback::syn_arrives(SocketId client_id, std::uint64_t attempt) {
+// A timer of a connect attempt finds its client only if that attempt is still the one going on:
+// the socket may have closed, given up, or started another connect since.
+Socket* Loopback::live_attempt(SocketId client_id, std::uint64_t attempt) {
   Socket* client = find(client_id);
   if (client == nullptr || client->state != TcpState::connecting ||
       client->setup->attempt != attempt)
-    return;  // closed or given up meanwhile
+    return nullptr;
+  return client;
+}
+
+void Loopback::syn_arrives(SocketId client_id, std::uint64_t attempt) {
+  Socket* client = live_attempt(client_id, attempt);
+  if (client == nullptr) return;
   Socket* listener = listener_at(client->setup->connect_to);
   if (listener == nullptr || random_.chance(faults_of(*client).refuse_connect)) {
     syn_reset(*client);  // a reset answers a SYN that nobody takes
@@ -122,18 +130,17 @@ void Loopback::syn_arrives(SocketId client_id, std::uint64_t attempt) {
 void Loopback::syn_dropped(Socket& client) {
   const int sent_again = client.setup->syn_retransmissions;
   const Duration wait = kInitialSynTimeout * (1 << sent_again);
-  queue_.schedule(
-      queue_.now() + wait, [this, id = client.id, attempt = client.setup->attempt, sent_again] {
-        Socket* c = find(id);
-        if (c == nullptr || c->state != TcpState::connecting || c->setup->attempt != attempt)
-          return;
-        if (sent_again == kSynRetries) {
-          connect_fails(*c, Errc::timed_out);
-          return;
-        }
-        ++c->setup->syn_retransmissions;
-        send_syn(*c);
-      });
+  queue_.schedule(queue_.now() + wait,
+                  [this, id = client.id, attempt = client.setup->attempt, sent_again] {
+                    Socket* c = live_attempt(id, attempt);
+                    if (c == nullptr) return;
+                    if (sent_again == kSynRetries) {
+                      connect_fails(*c, Errc::timed_out);
+                      return;
+                    }
+                    ++c->setup->syn_retransmissions;
+                    send_syn(*c);
+                  });
 }
 
 // Linux and BSD give up at the first reset; Windows sends the SYN again a few times first, so a
@@ -144,12 +151,10 @@ void Loopback::syn_reset(Socket& client) {
     return;
   }
   ++client.setup->syn_resets;
-  queue_.schedule(queue_.now() + kSynResendAfterResetInterval, [this, id = client.id,
-                                                                attempt = client.setup->attempt] {
-    Socket* c = find(id);
-    if (c != nullptr && c->state == TcpState::connecting && c->setup->attempt == attempt)
-      send_syn(*c);
-  });
+  queue_.schedule(queue_.now() + kSynResendAfterResetInterval,
+                  [this, id = client.id, attempt = client.setup->attempt] {
+                    if (Socket* c = live_attempt(id, attempt)) send_syn(*c);
+                  });
 }
 
 void Loopback::connect_fails(Socket& client, Errc why) {

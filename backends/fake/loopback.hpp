@@ -71,6 +71,7 @@ class Loopback {
   std::uint16_t take_ephemeral_port();
   Time arrival_time(Socket& from);
   void send_syn(Socket& client);
+  Socket* live_attempt(SocketId client_id, std::uint64_t attempt);
   void syn_arrives(SocketId client_id, std::uint64_t attempt);
   void syn_dropped(Socket& client);
   void syn_reset(Socket& client);
