@@ -320,8 +320,24 @@ class ScriptParser {
       p.fail(verb.column, "wait must state the readiness it expects: wait c -> readable");
       return;
     }
+    if (!follow_watches(p, words, step)) return;
     scenario_.steps.push_back(std::move(step));
     last_step_has_result_ = arrow != nullptr;
+  }
+
+  // A wait reports what a watch registered: without one it could only time out.
+  bool follow_watches(LineParser& p, const std::vector<Token>& words, const Step& step) {
+    if (step.kind == StepKind::watch) watched_.insert(step.name);
+    if (step.kind == StepKind::unwatch) watched_.erase(step.name);
+    if (step.kind != StepKind::wait || watched_.count(step.name)) return true;
+    const Readiness r = step.expected.readiness;
+    const bool readable = (r & Readiness::readable) != Readiness::none;
+    const bool writable = (r & Readiness::writable) != Readiness::none;
+    const std::string_view interest = readable && writable ? "read|write"
+                                      : writable           ? "write"
+                                                           : "read";
+    return p.fail(words[1].column,
+                  fmt::format("`{0}` is not watched: `watch {0} {1}` first", step.name, interest));
   }
 
   // "on select, win32-select: readable|writable"
@@ -853,6 +869,7 @@ class ScriptParser {
   Scenario scenario_;
   std::vector<ScriptError> errors_;
   std::set<std::string> sockets_;
+  std::set<std::string> watched_;  // sockets watched by now, in the order of the lines
   std::set<std::string> programs_;
   bool step_line_failed_ = false;      // the last step line had an error
   bool last_step_has_result_ = false;  // the last step stated "-> result"

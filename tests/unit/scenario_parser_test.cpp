@@ -218,6 +218,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadScript{"scenario untitled",
                   "t.scenario:1:1: error: scenario takes one quoted title: scenario \"what this "
                   "shows\""},
+        // A wait reports what a watch registered: without one it could only time out.
+        BadScript{"socket c\nwait c -> writable",
+                  "t.scenario:2:6: error: `c` is not watched: `watch c write` first"},
+        BadScript{"socket c\nwatch c read\nunwatch c\nwait c within 2s -> readable|writable",
+                  "t.scenario:4:6: error: `c` is not watched: `watch c read|write` first"},
         BadScript{"socket c\nrecv c -> maybe",
                   "t.scenario:2:11: error: unknown result 'maybe': expected a number, a "
                   "\"string\", ok, partial, data, eof, readiness flags (readable|writable|"
