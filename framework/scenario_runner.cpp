@@ -195,6 +195,14 @@ class ScriptRunner {
   // The scheduler's run_until within RunOptions' bounds: every turn counts as a step, and a
   // `limit` that would take the clock past max_time is cut there. A bound reached throws
   // LimitReached after the scheduler has returned (never from inside its loop).
+  // Runs everything for `d`: ok when the time passed, else why it could not.
+  Status pause(Duration d) {
+    const Status r = run_bounded([] { return false; }, d);
+    if (r.code() == Errc::timed_out) return {};
+    if (r.ok()) return Error(Errc::other, "the scheduler ended a pause early");
+    return r;
+  }
+
   Status run_bounded(const std::function<bool()>& done, Duration limit = infinite) {
     bool cut = false;
     if (options_.max_time != infinite && options_.max_time > Duration::zero()) {
@@ -350,9 +358,9 @@ class ScriptRunner {
       case StepKind::wait:
         return execute_wait(step, want);
       case StepKind::sleep: {
-        const Status r = run_bounded([] { return false; }, scaled(step.duration));
-        if (r.code() == Errc::timed_out) return {};
-        return std::pair{"the time to pass", r.ok() ? "ok" : r.error().message()};
+        const Status r = pause(scaled(step.duration));
+        if (r) return {};
+        return std::pair{"the time to pass", r.error().message()};
       }
       case StepKind::start:
         return execute_start(step);
@@ -488,10 +496,8 @@ class ScriptRunner {
           return std::pair{want.to_string(), fmt::format("{} bytes", total)};
         return {};
       }
-      const Status paused =
-          run_bounded([] { return false; }, scaled(std::chrono::milliseconds(20)));
-      if (paused.code() != Errc::timed_out)
-        return std::pair{"a pause", paused.ok() ? "ok" : paused.error().message()};
+      if (const Status paused = pause(scaled(std::chrono::milliseconds(20))); !paused)
+        return std::pair{"a pause", paused.error().message()};
     }
     return std::pair{"the send buffer to fill", fmt::format("still taking bytes after {}", total)};
   }
