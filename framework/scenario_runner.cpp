@@ -93,6 +93,13 @@ std::string printable(std::string_view bytes) {
   return out;
 }
 
+// What a step expected and what it got, when the two differ.
+struct Difference {
+  std::string expected;
+  std::string actual;
+};
+using Mismatch = std::optional<Difference>;
+
 class ScriptRunner {
  public:
   ScriptRunner(const Scenario& scenario, const RunOptions& options)
@@ -126,13 +133,13 @@ class ScriptRunner {
 
     for (const Step& step : scenario_.steps) {
       const std::size_t trace_mark = trace_->records().size();
-      std::optional<std::pair<std::string, std::string>> mismatch;
+      Mismatch mismatch;
       std::string limit;
       ++steps_;
       try {
         mismatch = execute(step);
       } catch (const StepCannotRun& e) {
-        mismatch = std::pair{e.expected, e.actual};
+        mismatch = Difference{e.expected, e.actual};
       } catch (const LimitReached& e) {
         limit = e.message;
       } catch (const StepUnsupported& e) {
@@ -141,18 +148,18 @@ class ScriptRunner {
                                          step.where.column, e.reason);
         break;
       } catch (const std::exception& e) {  // a runner bug: this script fails, the run goes on
-        mismatch = std::pair{"the step to run", fmt::format("internal error: {}", e.what())};
+        mismatch = Difference{"the step to run", fmt::format("internal error: {}", e.what())};
       }
       // A step that makes many records itself (watch_many) is over the bound once it is done.
       if (limit.empty() && !mismatch) limit = limit_reached();
-      if (!limit.empty()) mismatch = std::pair{"the run to stay within its limits", limit};
+      if (!limit.empty()) mismatch = Difference{"the run to stay within its limits", limit};
       if (mismatch) {
         // Past a bound the trace is long: show its end, where the run was going.
         const std::size_t end = trace_->records().size();
         const std::size_t from =
             !limit.empty() ? (end > 40 ? end - 40 : 0) : (trace_mark > 12 ? trace_mark - 12 : 0);
         const std::size_t to = !limit.empty() ? end : std::min(end, trace_mark + 40);
-        fail(result, step.where, step.source, mismatch->first, mismatch->second,
+        fail(result, step.where, step.source, mismatch->expected, mismatch->actual,
              trace_->to_text(from, to));
         result.failure->limit = limit;
         break;
@@ -164,8 +171,6 @@ class ScriptRunner {
   }
 
  private:
-  using Mismatch = std::optional<std::pair<std::string, std::string>>;
-
   // Field by field: GCC 12 at -O3 warns (maybe-uninitialized) on an aggregate temporary here.
   static void fail(ScenarioRun& run, SourceLocation where, std::string step, std::string expected,
                    std::string actual, std::string trace_excerpt) {
@@ -244,7 +249,7 @@ class ScriptRunner {
   static Mismatch judge_status(const Expected& want, const Status& got) {
     if (want.kind == Expected::Kind::ok && got.ok()) return {};
     if (want.kind == Expected::Kind::error && got.code() == want.error) return {};
-    return std::pair{want.to_string(), got.ok() ? "ok" : got.error().message()};
+    return Difference{want.to_string(), got.ok() ? "ok" : got.error().message()};
   }
 
   template <class T>
@@ -270,8 +275,8 @@ class ScriptRunner {
       case StepKind::connect: {
         auto it = endpoints_.find(step.target);
         if (it == endpoints_.end())
-          return std::pair{fmt::format("'{}' to have an address", step.target),
-                           "it never listened (a server publishes its address when it starts)"};
+          return Difference{fmt::format("'{}' to have an address", step.target),
+                            "it never listened (a server publishes its address when it starts)"};
         return judge_status(want, net().connect(socket(step.name), it->second));
       }
       case StepKind::accept: {
@@ -293,9 +298,9 @@ class ScriptRunner {
           total += *r;
         if (!r && r.code() != Errc::would_block) return judge_status(want, as_status(r));
         if (want.kind == Expected::Kind::count && total != want.count)
-          return std::pair{fmt::format("{} bytes", want.count), fmt::format("{} bytes", total)};
+          return Difference{fmt::format("{} bytes", want.count), fmt::format("{} bytes", total)};
         if (want.kind == Expected::Kind::error)
-          return std::pair{want.to_string(), fmt::format("{} bytes", total)};
+          return Difference{want.to_string(), fmt::format("{} bytes", total)};
         return {};
       }
       case StepKind::shutdown:
@@ -318,7 +323,7 @@ class ScriptRunner {
         // The parser admits faults only in scripts limited to fake environments.
         fake::KernelControls* kernel = env_->fake_kernel();
         if (kernel == nullptr)
-          return std::pair{"a fake kernel", fmt::format("{} injects no faults", env_->name())};
+          return Difference{"a fake kernel", fmt::format("{} injects no faults", env_->name())};
         if (step.name == "all") {
           kernel->config().faults = step.faults;
           return {};
@@ -337,7 +342,7 @@ class ScriptRunner {
         if ((want.kind == Expected::Kind::ok && !*r) ||
             (want.kind == Expected::Kind::error && *r == want.error))
           return {};
-        return std::pair{want.to_string(), *r ? error_name(*r) : "ok"};
+        return Difference{want.to_string(), *r ? error_name(*r) : "ok"};
       }
       case StepKind::watch: {
         SocketState* state = &socket_state(step.name);
@@ -360,7 +365,7 @@ class ScriptRunner {
       case StepKind::sleep: {
         const Status r = pause(scaled(step.duration));
         if (r) return {};
-        return std::pair{"the time to pass", r.error().message()};
+        return Difference{"the time to pass", r.error().message()};
       }
       case StepKind::start:
         return execute_start(step);
@@ -369,35 +374,36 @@ class ScriptRunner {
         const Status r = run_bounded([&] { return scheduler_->program(p.id).finished; },
                                      deadline(step.duration));
         if (!r)
-          return std::pair{fmt::format("{} to finish within {}", step.name,
-                                       duration_text(deadline(step.duration))),
-                           r.error().message()};
+          return Difference{fmt::format("{} to finish within {}", step.name,
+                                        duration_text(deadline(step.duration))),
+                            r.error().message()};
         return program_failure(step.name);
       }
       case StepKind::expect_output: {
         const std::string& output = program(step.name).context->output;
         if (output == step.payload) return program_failure(step.name);
-        return std::pair{fmt::format("output \"{}\"", printable(step.payload)),
-                         fmt::format("output \"{}\"", printable(output))};
+        return Difference{fmt::format("output \"{}\"", printable(step.payload)),
+                          fmt::format("output \"{}\"", printable(output))};
       }
       case StepKind::expect_finished: {
         const Scheduler::Program& p = scheduler_->program(program(step.name).id);
         if (p.finished == (step.number == 1)) return program_failure(step.name);
-        return std::pair{step.number ? "finished" : "running", p.finished ? "finished" : "running"};
+        return Difference{step.number ? "finished" : "running",
+                          p.finished ? "finished" : "running"};
       }
       case StepKind::expect_failed: {
         // The one step a program's failure passes instead of failing.
         const Scheduler::Program& p = scheduler_->program(program(step.name).id);
         const std::string want = fmt::format("a failure saying \"{}\"", printable(step.payload));
-        if (!p.finished) return std::pair{want, "it is still running"};
-        if (p.failure.empty()) return std::pair{want, "it finished without failure"};
+        if (!p.finished) return Difference{want, "it is still running"};
+        if (p.failure.empty()) return Difference{want, "it finished without failure"};
         if (p.failure.find(step.payload) == std::string::npos)
-          return std::pair{want, fmt::format("failed: {}", p.failure)};
+          return Difference{want, fmt::format("failed: {}", p.failure)};
         return {};
       }
       case StepKind::expect_elapsed: {
         const Scheduler::Program& p = scheduler_->program(program(step.name).id);
-        if (!p.finished) return std::pair{"a finished program", "it is still running"};
+        if (!p.finished) return Difference{"a finished program", "it is still running"};
         return judge_time(step, p.ended - p.started);
       }
       case StepKind::expect_time:
@@ -405,7 +411,7 @@ class ScriptRunner {
       case StepKind::expect_calls: {
         const std::uint64_t n = count_calls(step.name, step.would_block_only);
         if (compare(n, step.comparison, step.number)) return {};
-        return std::pair{
+        return Difference{
             fmt::format("{} {}", comparison_text(step.comparison), step.number),
             fmt::format("{} {}", n, step.would_block_only ? "would_block results" : "calls")};
       }
@@ -413,17 +419,17 @@ class ScriptRunner {
         const std::uint64_t mine = count_calls(step.name, step.would_block_only);
         const std::uint64_t theirs = count_calls(step.target, step.would_block_only);
         if (compare(mine, step.comparison, step.number * theirs)) return {};
-        return std::pair{fmt::format("{} {}x {}'s {} = {}", comparison_text(step.comparison),
-                                     step.number, step.target, theirs, step.number * theirs),
-                         fmt::format("{}", mine)};
+        return Difference{fmt::format("{} {}x {}'s {} = {}", comparison_text(step.comparison),
+                                      step.number, step.target, theirs, step.number * theirs),
+                          fmt::format("{}", mine)};
       }
       case StepKind::expect_open_handles: {
         const std::uint64_t n = trace_->open_handles().size();
         if (n == step.number) return {};
-        return std::pair{fmt::format("{} open handles", step.number), fmt::format("{} open", n)};
+        return Difference{fmt::format("{} open handles", step.number), fmt::format("{} open", n)};
       }
     }
-    return std::pair{"a known step", "an unknown one"};
+    return Difference{"a known step", "an unknown one"};
   }
 
   // A socket step names a socket an earlier step made (the parser checks that); if that step's
@@ -474,7 +480,7 @@ class ScriptRunner {
                     (want.kind == Kind::count && *r == want.count) ||
                     (want.kind == Kind::partial && *r > 0 && *r < data.size());
     if (ok) return {};
-    return std::pair{want.to_string(), fmt::format("{} of {} bytes", *r, data.size())};
+    return Difference{want.to_string(), fmt::format("{} of {} bytes", *r, data.size())};
   }
 
   // Sends until the kernel takes no more. Loopback goes on moving bytes into the peer's receive
@@ -491,15 +497,15 @@ class ScriptRunner {
       total += this_round;
       if (round > 0 && this_round == 0) {
         if (want.kind == Expected::Kind::count && want.count != total)
-          return std::pair{fmt::format("{} bytes", want.count), fmt::format("{} bytes", total)};
+          return Difference{fmt::format("{} bytes", want.count), fmt::format("{} bytes", total)};
         if (want.kind == Expected::Kind::error)
-          return std::pair{want.to_string(), fmt::format("{} bytes", total)};
+          return Difference{want.to_string(), fmt::format("{} bytes", total)};
         return {};
       }
       if (const Status paused = pause(scaled(std::chrono::milliseconds(20))); !paused)
-        return std::pair{"a pause", paused.error().message()};
+        return Difference{"a pause", paused.error().message()};
     }
-    return std::pair{"the send buffer to fill", fmt::format("still taking bytes after {}", total)};
+    return Difference{"the send buffer to fill", fmt::format("still taking bytes after {}", total)};
   }
 
   // Opens `number` sockets and watches each for read: how many handles a backend takes, and
@@ -511,8 +517,8 @@ class ScriptRunner {
       Status s = scheduler_->watch(*h, Interest::read, [](Readiness) {});
       if (s) continue;
       if (want.kind == Expected::Kind::error && s.code() == want.error) return {};
-      return std::pair{want.to_string(), fmt::format("socket {} of {} (handle {}): {}", i,
-                                                     step.number, *h, s.error().message())};
+      return Difference{want.to_string(), fmt::format("socket {} of {} (handle {}): {}", i,
+                                                      step.number, *h, s.error().message())};
     }
     return judge_status(want, Status{});
   }
@@ -532,8 +538,8 @@ class ScriptRunner {
       if (!h) {
         created(step, h);
         if (want.kind == Expected::Kind::error && h.code() == want.error) return {};
-        return std::pair{want.to_string(), fmt::format("socket {} on the way to handle {}: {}",
-                                                       opened, step.number, h.error().message())};
+        return Difference{want.to_string(), fmt::format("socket {} on the way to handle {}: {}",
+                                                        opened, step.number, h.error().message())};
       }
       const auto number = static_cast<std::uint64_t>(*h);
       if (number == step.number) {
@@ -541,9 +547,9 @@ class ScriptRunner {
         return judge_status(want, Status{});
       }
       if (number > step.number)
-        return std::pair{fmt::format("a socket with handle {}", step.number),
-                         fmt::format("handle {} is taken: socket {} got handle {}", step.number,
-                                     opened, number)};
+        return Difference{fmt::format("a socket with handle {}", step.number),
+                          fmt::format("handle {} is taken: socket {} got handle {}", step.number,
+                                      opened, number)};
     }
   }
 
@@ -557,7 +563,7 @@ class ScriptRunner {
                     (want.kind == Kind::count && *r == want.count) ||
                     (want.kind == Kind::text && buffer == want.text);
     if (ok) return {};
-    return std::pair{want.to_string(), *r == 0 ? "eof" : fmt::format("\"{}\"", printable(buffer))};
+    return Difference{want.to_string(), *r == 0 ? "eof" : fmt::format("\"{}\"", printable(buffer))};
   }
 
   // Runs everything until the socket's reports settle on the expected set ("none": until the
@@ -571,25 +577,25 @@ class ScriptRunner {
     if (want.kind == Expected::Kind::readiness && want.readiness == Readiness::none) {
       const Status r = run_bounded([&] { return s.reports != reports_before; }, limit);
       if (r.code() == Errc::timed_out) return {};
-      if (!r) return std::pair{"none", r.error().message()};
-      return std::pair{"none",
-                       fmt::format("{} (reported within {})", s.last_report, duration_text(limit))};
+      if (!r) return Difference{"none", r.error().message()};
+      return Difference{
+          "none", fmt::format("{} (reported within {})", s.last_report, duration_text(limit))};
     }
     if (want.kind == Expected::Kind::error) {
       // The wait itself fails (select with a closed handle in its set).
       const Status r = run_bounded([] { return false; }, limit);
       if (r.code() == want.error) return {};
-      return std::pair{want.to_string(),
-                       r.code() == Errc::timed_out ? "the wait succeeded" : r.error().message()};
+      return Difference{want.to_string(),
+                        r.code() == Errc::timed_out ? "the wait succeeded" : r.error().message()};
     }
     const Status r = run_bounded(
         [&] { return s.reports != reports_before && s.last_report == want.readiness; }, limit);
     if (r) return {};
-    if (r.code() != Errc::timed_out) return std::pair{want.to_string(), r.error().message()};
-    return std::pair{want.to_string(),
-                     s.reports == reports_before
-                         ? fmt::format("no report within {}", duration_text(limit))
-                         : to_string(s.last_report)};
+    if (r.code() != Errc::timed_out) return Difference{want.to_string(), r.error().message()};
+    return Difference{want.to_string(),
+                      s.reports == reports_before
+                          ? fmt::format("no report within {}", duration_text(limit))
+                          : to_string(s.last_report)};
   }
 
   Mismatch execute_start(const Step& step) {
@@ -598,23 +604,23 @@ class ScriptRunner {
         std::make_unique<ProgramContext>(ProgramContext{*scheduler_, step.name, {}, endpoints_});
     const ProgramArgs args(step.arguments, env_->is_fake() ? 1.0 : options_.time_scale);
     Result<Task<>> task = info->make(*context, args);
-    if (!task) return std::pair{fmt::format("{} to start", step.program), task.error().message()};
+    if (!task) return Difference{fmt::format("{} to start", step.program), task.error().message()};
     if (const auto unused = args.unused(); !unused.empty())
-      return std::pair{fmt::format("arguments {} takes: {}", step.program, info->arguments),
-                       fmt::format("unknown argument(s): {}", fmt::join(unused, ", "))};
+      return Difference{fmt::format("arguments {} takes: {}", step.program, info->arguments),
+                        fmt::format("unknown argument(s): {}", fmt::join(unused, ", "))};
     const Scheduler::ProgramId id = scheduler_->spawn(step.name, std::move(task).value());
     programs_[step.name] = RunningProgram{id, std::move(context)};
     // Let it run up to its first wait, so a server listens (and publishes) before the next step.
     const Status r = run_bounded([] { return true; });
-    if (!r) return std::pair{fmt::format("{} to start", step.name), r.error().message()};
+    if (!r) return Difference{fmt::format("{} to start", step.name), r.error().message()};
     return program_failure(step.name);
   }
 
   Mismatch program_failure(const std::string& name) {
     const Scheduler::Program& p = scheduler_->program(program(name).id);
     if (p.failure.empty()) return {};
-    return std::pair{fmt::format("{} without failure", name),
-                     fmt::format("{} failed: {}", name, p.failure)};
+    return Difference{fmt::format("{} without failure", name),
+                      fmt::format("{} failed: {}", name, p.failure)};
   }
 
   // On a real kernel a time can be late but not early: a timer never fires before its time, while
@@ -632,7 +638,7 @@ class ScriptRunner {
     const std::string window =
         early == late ? fmt::format("± {}", duration_text(early))
                       : fmt::format("- {} + {}", duration_text(early), duration_text(late));
-    return std::pair{fmt::format("{} {}", duration_text(expected), window), duration_text(actual)};
+    return Difference{fmt::format("{} {}", duration_text(expected), window), duration_text(actual)};
   }
 
   // The longest a deadline or a time may run late on a real kernel: below one more pause at the
