@@ -398,16 +398,8 @@ class ScriptParser {
   }
 
   bool check_selector(LineParser& p, const std::string& word, int column) {
-    static const std::set<std::string> mechanisms = {"epoll",  "poll", "select", "win32-select",
-                                                     "kqueue", "fake", "real"};
-    std::string_view m = word;
-    if (m.substr(0, 5) == "fake:") m.remove_prefix(5);
-    if (mechanisms.count(std::string(m)) && m != "fake" && m != "real") return true;
-    if (word == "fake" || word == "real" || word == "wine") return true;
-    return p.fail(column,
-                  fmt::format("unknown environment '{}' (known: epoll, poll, select, "
-                              "win32-select, kqueue, each also as fake:NAME; fake; real; wine)",
-                              word));
+    const Result<EnvironmentSelector> selector = EnvironmentSelector::parse(word);
+    return selector.ok() || p.fail(column, selector.error().detail);
   }
 
   bool parse_expected(LineParser& p, const std::vector<Token>& result, StepKind step,
@@ -478,8 +470,9 @@ class ScriptParser {
     if (!need(p, w, 2, kUsage)) return false;
     const bool only_fakes =
         !scenario_.only_on.empty() &&
-        std::all_of(scenario_.only_on.begin(), scenario_.only_on.end(),
-                    [](const std::string& env) { return env.starts_with("fake"); });
+        std::all_of(scenario_.only_on.begin(), scenario_.only_on.end(), [](const std::string& env) {
+          return EnvironmentSelector::parse(env).value().only_fakes();
+        });
     if (!only_fakes)
       return p.fail(w[0].column,
                     "faults are the fake kernel's: say `only on fake` (or only fake "
@@ -882,12 +875,8 @@ ParseResult parse_scenario(std::string_view text, std::string file_name) {
 }
 
 bool selects_environment(std::string_view selector, const Environment& env) {
-  if (selector == "fake") return env.is_fake();
-  if (selector == "real") return !env.is_fake();
-  if (selector == "wine") return env.under_wine();
-  if (selector.substr(0, 5) == "fake:")
-    return env.is_fake() && selector.substr(5) == env.mechanism();
-  return selector == env.mechanism();
+  const Result<EnvironmentSelector> parsed = EnvironmentSelector::parse(selector);
+  return parsed.ok() && parsed.value().matches(env);
 }
 
 }  // namespace muxlab

@@ -115,10 +115,12 @@ bool collect_scripts(const std::vector<std::string>& paths, std::vector<fs::path
 
 std::vector<std::string> chosen_environments(std::string_view selector) {
   std::vector<std::string> chosen;
+  // "all", a whole name, or a group: fake or real. A mechanism alone names the real one here
+  // (`--env epoll`), where a script's `on epoll:` also covers fake:epoll.
+  const bool group = selector == "fake" || selector == "real";
+  const auto by_group = muxlab::EnvironmentSelector::parse(selector);
   for (const std::string& name : muxlab::environment_names()) {
-    const bool fake = name.rfind("fake:", 0) == 0;
-    if (selector == "all" || (selector == "fake" && fake) || (selector == "real" && !fake) ||
-        selector == name)
+    if (selector == "all" || selector == name || (group && by_group.value().matches_name(name)))
       chosen.push_back(name);
   }
   return chosen;

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "muxlab/backend.hpp"
@@ -51,5 +52,33 @@ struct EnvironmentOptions {
 // not found: invalid_argument naming the environment and listing the known ones.
 Result<std::unique_ptr<Environment>> make_environment(std::string_view name,
                                                       const EnvironmentOptions& options = {});
+
+// A word that names environments, as scripts write it (`on epoll:`, `only on fake`, `skip on
+// wine`) and as `muxlab run --env fake|real` takes it: the one place that vocabulary is read.
+//   a mechanism ("epoll")  the real one and its fake personality (fake:epoll)
+//   fake:MECHANISM         only the fake personality
+//   fake, real             every fake environment, every real one
+//   wine                   a real environment under Wine (the Windows build)
+// The mechanisms are those the fake kernel has a personality for, so a script that names one
+// parses on every build, whichever real environments the build has.
+class EnvironmentSelector {
+ public:
+  // invalid_argument, listing the known words, when `word` is none of them.
+  static Result<EnvironmentSelector> parse(std::string_view word);
+
+  bool matches(const Environment& env) const;
+  // By name, before any environment is made; never true for "wine", which only a made
+  // environment knows.
+  bool matches_name(std::string_view environment_name) const;
+  // Every environment it can select is a fake one.
+  bool only_fakes() const { return kind_ == Kind::fake || kind_ == Kind::fake_mechanism; }
+
+ private:
+  enum class Kind : std::uint8_t { mechanism, fake_mechanism, fake, real, wine };
+  EnvironmentSelector(Kind kind, std::string mechanism)
+      : kind_(kind), mechanism_(std::move(mechanism)) {}
+  Kind kind_;
+  std::string mechanism_;  // for mechanism and fake_mechanism
+};
 
 }  // namespace muxlab
