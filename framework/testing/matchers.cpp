@@ -81,7 +81,9 @@ std::optional<std::filesystem::path> caller_folder(
     std::string_view caller_file, const std::vector<std::filesystem::path>& starts) {
   const std::filesystem::path file(caller_file);
   if (file.parent_path().empty()) return std::nullopt;
-  if (file.is_absolute()) return file.parent_path();
+  // Rooted, not absolute: a Windows build cross-compiled on Linux has "/src/x_test.cpp",
+  // which is on the current drive but not is_absolute() there.
+  if (file.has_root_directory()) return file.parent_path();
   std::error_code ignored;
   for (const std::filesystem::path& start : starts) {
     for (std::filesystem::path base = start; !base.empty(); base = base.parent_path()) {
@@ -137,7 +139,7 @@ std::vector<ScenarioFolder> scenario_folders(const char* root, std::string_view 
 
 std::optional<std::filesystem::path> find_scenario(const std::filesystem::path& file,
                                                    const std::vector<ScenarioFolder>& folders) {
-  if (file.is_absolute()) return file;
+  if (file.has_root_directory()) return file;
   for (const ScenarioFolder& f : folders) {
     if (!f.searched) continue;
     std::error_code ignored;  // an unreadable folder is one that does not hold the file
