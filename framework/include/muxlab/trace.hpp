@@ -6,6 +6,7 @@
 // the code under test cannot tell the difference.
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,13 +30,19 @@ struct TraceRecord {
   friend bool operator==(const TraceRecord&, const TraceRecord&) = default;
 };
 
+// Records may come from several threads (a test's sender thread beside a blocked wait; a
+// program's own threads): record() takes a lock. Read the records once the calls are done.
 class Trace {
  public:
   void record(TraceRecord r) {
+    const std::lock_guard lock(mutex_);
     if (enabled_) records_.push_back(std::move(r));
   }
   const std::vector<TraceRecord>& records() const { return records_; }
-  void clear() { records_.clear(); }
+  void clear() {
+    const std::lock_guard lock(mutex_);
+    records_.clear();
+  }
   void set_enabled(bool on) { enabled_ = on; }
   bool enabled() const { return enabled_; }
 
@@ -60,6 +67,7 @@ class Trace {
   std::string normalized() const;
 
  private:
+  std::mutex mutex_;
   std::vector<TraceRecord> records_;
   std::function<std::string()> program_;
   bool enabled_ = true;
