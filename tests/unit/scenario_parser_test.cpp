@@ -39,25 +39,25 @@ pending_error c    -> connection_refused
 )");
   EXPECT_EQ(s.title, "a title");
   ASSERT_EQ(s.steps.size(), 9u);
-  EXPECT_EQ(s.steps[0].kind, StepKind::listen);
-  EXPECT_EQ(s.steps[0].size, 8u);
+  EXPECT_EQ(s.steps[0].verb(), "listen");
+  EXPECT_EQ(std::get<ListenStep>(s.steps[0].args).backlog, 8u);
   EXPECT_EQ(s.steps[2].expected.kind, Expected::Kind::error);
   EXPECT_EQ(s.steps[2].expected.error, Errc::in_progress);
-  EXPECT_EQ(s.steps[3].interest, Interest::read_write);
-  EXPECT_EQ(s.steps[3].trigger, Trigger::edge);
+  EXPECT_EQ(std::get<WatchStep>(s.steps[3].args).interest, Interest::read_write);
+  EXPECT_EQ(std::get<WatchStep>(s.steps[3].args).trigger, Trigger::edge);
   const Step& wait = s.steps[4];
-  EXPECT_EQ(wait.duration, std::chrono::milliseconds(250));
+  EXPECT_EQ(std::get<WaitStep>(wait.args).within, std::chrono::milliseconds(250));
   EXPECT_EQ(wait.expected.readiness,
             Readiness::readable | Readiness::writable | Readiness::read_closed);
   ASSERT_EQ(wait.alternatives.size(), 1u);
   EXPECT_EQ(wait.alternatives[0].environments,
             (std::vector<std::string>{"select", "fake:win32-select"}));
   EXPECT_EQ(wait.alternatives[0].expected.readiness, Readiness::readable | Readiness::writable);
-  EXPECT_EQ(s.steps[5].payload, "a\tbA\n");
+  EXPECT_EQ(std::get<SendStep>(s.steps[5].args).payload, "a\tbA\n");
   EXPECT_EQ(s.steps[5].expected.count, 5u);
-  EXPECT_EQ(s.steps[6].size, 64u * 1024);
+  EXPECT_EQ(std::get<SendStep>(s.steps[6].args).generated_size, 64u * 1024);
   EXPECT_EQ(s.steps[6].expected.kind, Expected::Kind::partial);
-  EXPECT_EQ(s.steps[7].size, 10u);
+  EXPECT_EQ(std::get<RecvStep>(s.steps[7].args).buffer_size, 10u);
   EXPECT_EQ(s.steps[7].where.line, 11);
 }
 
@@ -75,16 +75,31 @@ expect open_handles 0
 )");
   EXPECT_EQ(s.only_on, (std::vector<std::string>{"epoll", "fake"}));
   ASSERT_EQ(s.steps.size(), 9u);
-  EXPECT_EQ(s.steps[0].program, "delay_http_server");
-  EXPECT_EQ(s.steps[0].arguments.at("delay"), "1s");
-  EXPECT_EQ(s.steps[0].arguments.at("body"), "O K");
-  EXPECT_EQ(s.steps[1].duration, std::chrono::seconds(5));
-  EXPECT_EQ(s.steps[3].tolerance, std::chrono::milliseconds(1));
-  EXPECT_EQ(s.steps[4].tolerance, std::chrono::milliseconds(2));
-  EXPECT_EQ(s.steps[5].kind, StepKind::expect_calls_ratio);
-  EXPECT_EQ(s.steps[5].number, 100u);
-  EXPECT_EQ(s.steps[6].would_block_only, true);
-  EXPECT_EQ(s.steps[6].comparison, Comparison::le);
+  const auto& start = std::get<StartStep>(s.steps[0].args);
+  EXPECT_EQ(start.program, "delay_http_server");
+  EXPECT_EQ(start.name, "server");
+  EXPECT_EQ(start.arguments.at("delay"), "1s");
+  EXPECT_EQ(start.arguments.at("body"), "O K");
+  EXPECT_EQ(std::get<RunUntilStep>(s.steps[1].args).within, std::chrono::seconds(5));
+  const auto expectation = [&](std::size_t i) {
+    return std::get<ExpectStep>(s.steps[i].args).what;
+  };
+  EXPECT_EQ(std::get<ExpectOutput>(expectation(2)).output, "OK\nOK");
+  EXPECT_EQ(std::get<ExpectElapsed>(expectation(3)).elapsed.value, std::chrono::seconds(3));
+  EXPECT_EQ(std::get<ExpectElapsed>(expectation(3)).elapsed.tolerance,
+            std::chrono::milliseconds(1));
+  EXPECT_EQ(std::get<ExpectElapsed>(expectation(4)).elapsed.tolerance,
+            std::chrono::milliseconds(2));
+  const auto ratio = std::get<ExpectCallsRatio>(expectation(5));
+  EXPECT_EQ(ratio.factor, 100u);
+  EXPECT_EQ(ratio.comparison, Comparison::ge);
+  EXPECT_EQ(ratio.other, "server");
+  const auto calls = std::get<ExpectCalls>(expectation(6));
+  EXPECT_EQ(calls.would_block_only, true);
+  EXPECT_EQ(calls.comparison, Comparison::le);
+  EXPECT_EQ(calls.count, 4u);
+  EXPECT_EQ(std::get<ExpectTime>(expectation(7)).time.value, std::chrono::seconds(1));
+  EXPECT_EQ(std::get<ExpectOpenHandles>(expectation(8)).count, 0u);
 }
 
 struct BadScript {
@@ -249,18 +264,18 @@ TEST(ScenarioParser, ReadsEveryPortableErrorName) {
 TEST(ScenarioParser, ReadsOpenUntilFd) {
   const Scenario s = parse_ok("open_until_fd 1024 as big -> too_many_handles\nwatch big read\n");
   ASSERT_EQ(s.steps.size(), 2u);
-  EXPECT_EQ(s.steps[0].kind, StepKind::open_until_fd);
-  EXPECT_EQ(s.steps[0].number, 1024u);
-  EXPECT_EQ(s.steps[0].name, "big");
+  EXPECT_EQ(s.steps[0].verb(), "open_until_fd");
+  EXPECT_EQ(std::get<OpenUntilFdStep>(s.steps[0].args).fd, 1024u);
+  EXPECT_EQ(std::get<OpenUntilFdStep>(s.steps[0].args).name, "big");
   EXPECT_EQ(s.steps[0].expected.error, make_error_code(Errc::too_many_handles));
 }
 
 TEST(ScenarioParser, ReadsKernelSettings) {
   const Scenario s = parse_ok("kernel call_cost=0\nkernel call_cost=250us\n");
   ASSERT_EQ(s.steps.size(), 2u);
-  EXPECT_EQ(s.steps[0].kind, StepKind::kernel);
-  EXPECT_EQ(s.steps[0].duration, Duration::zero());
-  EXPECT_EQ(s.steps[1].duration, std::chrono::microseconds(250));
+  EXPECT_EQ(s.steps[0].verb(), "kernel");
+  EXPECT_EQ(std::get<KernelStep>(s.steps[0].args).call_cost, Duration::zero());
+  EXPECT_EQ(std::get<KernelStep>(s.steps[1].args).call_cost, std::chrono::microseconds(250));
 }
 
 TEST(ScenarioParser, ReportsEveryErrorNotJustTheFirst) {

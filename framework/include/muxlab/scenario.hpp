@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "muxlab/environment.hpp"
@@ -66,67 +67,158 @@ struct Alternative {
   SourceLocation where;
 };
 
-enum class StepKind : std::uint8_t {
-  socket,
-  listen,
-  connect,
-  accept,
-  send,
-  fill,
-  recv,
-  drain,
-  shutdown,
-  close,
-  abort,
-  set_buffers,
-  fault,
-  kernel,  // kernel call_cost=DURATION: the fake kernel's settings; no effect on a real one
-  pending_error,
-  watch,
-  watch_many,
-  open_until_fd,
-  unwatch,
-  wait,
-  sleep,
-  start,
-  run_until,
-  expect_output,
-  expect_elapsed,
-  expect_calls,
-  expect_calls_ratio,
-  expect_time,
-  expect_open_handles,
-  expect_finished,
-  expect_failed,
-};
-
 enum class Comparison : std::uint8_t { eq, le, ge, lt, gt };
 
-struct Step {
-  StepKind kind{};
-  SourceLocation where;
-  std::string source;  // the line as written, for failure messages
-
-  std::string name;     // the socket or program the step is about
-  std::string target;   // connect/accept: the listener or server; ratios: the other program
-  std::string program;  // start: the built-in program's name
-  std::map<std::string, std::string> arguments;  // start: key=value
-  std::string payload;                           // send: the bytes
-  std::uint64_t size = 0;  // send: a generated payload's size; recv: buffer size
+// One struct per verb, holding what its line says; docs/scenarios.md describes each. A socket or
+// program is named as the script names it.
+struct SocketStep {  // socket NAME
+  std::string name;
+};
+struct ListenStep {  // listen NAME [backlog=N]
+  std::string name;
+  std::uint64_t backlog = 64;
+};
+struct ConnectStep {  // connect SOCKET LISTENER|SERVER
+  std::string socket;
+  std::string target;  // a listening socket, or a server program that published its address
+};
+struct AcceptStep {  // accept NEW_SOCKET LISTENER
+  std::string name;
+  std::string listener;
+};
+struct SendStep {  // send SOCKET "text"|SIZE
+  std::string socket;
+  std::string payload;             // the bytes as written, or
+  std::size_t generated_size = 0;  // a generated payload's size
+};
+struct FillStep {  // fill SOCKET
+  std::string socket;
+};
+struct RecvStep {  // recv SOCKET [SIZE]
+  std::string socket;
+  std::size_t buffer_size = 65536;
+};
+struct DrainStep {  // drain SOCKET [SIZE]
+  std::string socket;
+  std::size_t buffer_size = 65536;
+};
+struct ShutdownStep {  // shutdown SOCKET read|write|both
+  std::string socket;
   Direction direction = Direction::both;
+};
+struct CloseStep {  // close SOCKET
+  std::string socket;
+};
+struct AbortStep {  // abort SOCKET
+  std::string socket;
+};
+struct SetBuffersStep {  // set SOCKET sndbuf=SIZE rcvbuf=SIZE
+  std::string socket;
+  std::optional<std::size_t> send_buffer, receive_buffer;
+};
+struct FaultStep {     // fault SOCKET|all [KEY=VALUE...]
+  std::string socket;  // "all": the kernel-wide plan
+  fake::FaultPlan plan;
+};
+struct KernelStep {  // kernel call_cost=DURATION: a fake-kernel setting, none on a real one
+  Duration call_cost{};
+};
+struct PendingErrorStep {  // pending_error SOCKET
+  std::string socket;
+};
+struct WatchStep {  // watch SOCKET INTEREST [edge] [oneshot]
+  std::string socket;
   Interest interest = Interest::none;
   Trigger trigger = Trigger::level;
-  std::optional<std::size_t> send_buffer, receive_buffer;
-  fake::FaultPlan faults;  // fault: the socket's plan, or the kernel-wide one (name "all")
-  Duration duration{};     // sleep; wait/run_until: "within"; expect_elapsed/time: the value;
-                           // kernel: call_cost
-  Duration tolerance{};    // expect_elapsed / expect_time: "±1ms"
-  Comparison comparison = Comparison::eq;
-  std::uint64_t number = 0;       // expect_calls / ratio / open handles; open_until_fd: the fd
-  bool would_block_only = false;  // expect NAME would_block ...: count only would_block calls
+};
+struct WatchManyStep {  // watch_many COUNT
+  std::uint64_t count = 0;
+};
+struct OpenUntilFdStep {  // open_until_fd FD as NAME
+  std::uint64_t fd = 0;
+  std::string name;
+};
+struct UnwatchStep {  // unwatch SOCKET
+  std::string socket;
+};
+struct WaitStep {  // wait SOCKET [within DURATION] -> READINESS
+  std::string socket;
+  Duration within = std::chrono::seconds(1);
+};
+struct SleepStep {  // sleep DURATION
+  Duration duration{};
+};
+struct StartStep {      // start PROGRAM as NAME [key=value ...]
+  std::string program;  // the built-in program's name
+  std::string name;
+  std::map<std::string, std::string> arguments;
+};
+struct RunUntilStep {  // run until PROGRAM finished [within DURATION]
+  std::string program;
+  Duration within = std::chrono::seconds(60);
+};
 
+// A time as an expect line states it: "1s ±1ms".
+struct TimeBound {
+  Duration value{};
+  Duration tolerance{};
+};
+struct ExpectOutput {  // expect PROGRAM output "text"
+  std::string program;
+  std::string output;
+};
+struct ExpectElapsed {  // expect PROGRAM elapsed DURATION [±TOLERANCE]
+  std::string program;
+  TimeBound elapsed;
+};
+struct ExpectCalls {  // expect PROGRAM calls|would_block OP N
+  std::string program;
+  bool would_block_only = false;  // would_block: count only the calls that would have blocked
+  Comparison comparison = Comparison::eq;
+  std::uint64_t count = 0;
+};
+struct ExpectCallsRatio {  // expect PROGRAM calls|would_block OP Nx OTHER
+  std::string program;
+  bool would_block_only = false;
+  Comparison comparison = Comparison::eq;
+  std::uint64_t factor = 0;
+  std::string other;
+};
+struct ExpectFinished {  // expect PROGRAM finished|running
+  std::string program;
+  bool finished = true;
+};
+struct ExpectFailed {  // expect PROGRAM failed "text"
+  std::string program;
+  std::string message;  // what its failure contains
+};
+struct ExpectTime {  // expect time DURATION [±TOLERANCE]: the clock since the script began
+  TimeBound time;
+};
+struct ExpectOpenHandles {  // expect open_handles N
+  std::uint64_t count = 0;
+};
+struct ExpectStep {
+  std::variant<ExpectOutput, ExpectElapsed, ExpectCalls, ExpectCallsRatio, ExpectFinished,
+               ExpectFailed, ExpectTime, ExpectOpenHandles>
+      what;
+};
+
+// A step's arguments, one alternative per verb, in the order of the verb table.
+using StepArgs =
+    std::variant<SocketStep, ListenStep, ConnectStep, AcceptStep, SendStep, FillStep, RecvStep,
+                 DrainStep, ShutdownStep, CloseStep, AbortStep, SetBuffersStep, FaultStep,
+                 KernelStep, PendingErrorStep, WatchStep, WatchManyStep, OpenUntilFdStep,
+                 UnwatchStep, WaitStep, SleepStep, StartStep, RunUntilStep, ExpectStep>;
+
+struct Step {
+  SourceLocation where;
+  std::string source;  // the line as written, for failure messages
+  StepArgs args;
   Expected expected;
   std::vector<Alternative> alternatives;
+
+  std::string_view verb() const;  // the line's first word: "listen"
 };
 
 struct Scenario {
