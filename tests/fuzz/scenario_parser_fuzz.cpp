@@ -98,6 +98,13 @@ void check_scenario(const muxlab::Scenario& scenario, const std::vector<std::str
     const std::string_view line = lines[static_cast<std::size_t>(step.where.line) - 1];
     if (step.source.empty() || line.rfind(step.source, 0) != 0)
       violated("the step's source is not its line", step.where);
+    // Its verb, from the table, is the word it starts with.
+    std::string_view word = line.substr(static_cast<std::size_t>(step.where.column) - 1);
+    word = word.substr(0, word.find_first_of(" \t\"#\r"));
+    if (word != step.verb())
+      violated(
+          fmt::format("the step's verb '{}' is not its line's first word '{}'", step.verb(), word),
+          step.where);
     // "on" lines follow their step, before the next step.
     int alternative_line = step.where.line;
     for (const muxlab::Alternative& alt : step.alternatives) {
