@@ -41,6 +41,9 @@ TEST(ReadinessMatchers, MatchFlagsInAReadinessOrAnEvent) {
   EXPECT_THAT(hung_up, HasError());
   const Event idle{5, readable_writable, 1};
   EXPECT_THAT(idle, Not(HasError()));
+  // A flag without a matcher of its own.
+  EXPECT_THAT(readable_writable | Readiness::write_closed, HasFlag(Readiness::write_closed));
+  EXPECT_THAT(hung_up, Not(HasFlag(Readiness::write_closed)));
 }
 
 TEST(ReadinessMatchers, ReadyWithWantsTheExactSet) {

@@ -129,21 +129,22 @@ class ReadinessMatcher {
   Mode mode_;
 };
 
-inline auto IsReadable() {
+// Has this flag, whatever else it has.
+inline auto HasFlag(Readiness flag) {
   return ::testing::MakePolymorphicMatcher(
-      ReadinessMatcher(Readiness::readable, ReadinessMatcher::Mode::contains));
+      ReadinessMatcher(flag, ReadinessMatcher::Mode::contains));
+}
+inline auto IsReadable() {
+  return HasFlag(Readiness::readable);
 }
 inline auto IsWritable() {
-  return ::testing::MakePolymorphicMatcher(
-      ReadinessMatcher(Readiness::writable, ReadinessMatcher::Mode::contains));
+  return HasFlag(Readiness::writable);
 }
 inline auto HasReadClosed() {
-  return ::testing::MakePolymorphicMatcher(
-      ReadinessMatcher(Readiness::read_closed, ReadinessMatcher::Mode::contains));
+  return HasFlag(Readiness::read_closed);
 }
 inline auto HasError() {
-  return ::testing::MakePolymorphicMatcher(
-      ReadinessMatcher(Readiness::error, ReadinessMatcher::Mode::contains));
+  return HasFlag(Readiness::error);
 }
 // Exactly this set: no flag missing, none extra.
 inline auto ReadyWith(Readiness flags) {
