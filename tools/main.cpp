@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string_view>
 
@@ -117,10 +118,11 @@ std::vector<std::string> chosen_environments(std::string_view selector) {
   std::vector<std::string> chosen;
   // "all", a whole name, or a group: fake or real. A mechanism alone names the real one here
   // (`--env epoll`), where a script's `on epoll:` also covers fake:epoll.
-  const bool group = selector == "fake" || selector == "real";
-  const auto by_group = muxlab::EnvironmentSelector::parse(selector);
+  std::optional<muxlab::EnvironmentSelector> group;
+  if (selector == "fake" || selector == "real")
+    group = muxlab::EnvironmentSelector::parse(selector).value();
   for (const std::string& name : muxlab::environment_names()) {
-    if (selector == "all" || selector == name || (group && by_group.value().matches_name(name)))
+    if (selector == "all" || selector == name || (group && group->matches_name(name)))
       chosen.push_back(name);
   }
   return chosen;
