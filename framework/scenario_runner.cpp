@@ -134,6 +134,7 @@ std::string ScriptRunner::time_limit_text() const {
                      script_duration(options_.max_time), env_->is_fake() ? "virtual " : "");
 }
 
+// Scheduler::run_for, within RunOptions' bounds.
 Status ScriptRunner::pause(Duration d) {
   const Status r = run_bounded([] { return false; }, d);
   return r.code() == Errc::timed_out ? Status{} : r;

@@ -217,6 +217,11 @@ Status Scheduler::run(Duration limit) {
   return run_until([this] { return all_programs_finished(); }, limit);
 }
 
+Status Scheduler::run_for(Duration d) {
+  const Status ran = run_until([] { return false; }, d);
+  return ran.code() == Errc::timed_out ? Status{} : ran;
+}
+
 Status Scheduler::run_until(const std::function<bool()>& done, Duration limit) {
   const Time deadline = limit == infinite ? Time::max() : now() + limit;
   for (;;) {

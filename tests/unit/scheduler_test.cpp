@@ -200,6 +200,26 @@ TEST_P(SchedulerTest, RunUntilGivesUpAtTheLimit) {
   EXPECT_EQ(ran.code(), Errc::timed_out);
 }
 
+TEST_P(SchedulerTest, RunForLetsTheTimePassWithProgramsRunning) {
+  int ticks = 0;
+  auto ticker = [&]() -> Task<> {
+    for (;;) {
+      co_await s().sleep(milliseconds(10));
+      ++ticks;
+    }
+  };
+  s().spawn("ticker", ticker());
+  const Time start = env_->clock().now();
+  const Status ran = s().run_for(milliseconds(35));
+  EXPECT_TRUE(ran.ok()) << ran.error().message();
+  EXPECT_GE(env_->clock().now() - start, milliseconds(35));
+  // Virtual time is exact; a real sleep may end late (a loaded machine), never early.
+  if (env_->is_fake())
+    EXPECT_EQ(ticks, 3);
+  else
+    EXPECT_LE(ticks, 3);
+}
+
 TEST_P(SchedulerTest, EscapedExceptionIsRecordedAsFailure) {
   auto thrower = []() -> Task<> {
     co_await std::suspend_never{};

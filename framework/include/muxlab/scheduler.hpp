@@ -94,6 +94,8 @@ class Scheduler {
   // Runs until done() is true; timed_out when `limit` passes first, and an error when nothing
   // could ever make progress (programs wait, but nothing is watched or timed).
   Status run_until(const std::function<bool()>& done, Duration limit = infinite);
+  // A pause: runs every program for `d`; ok once it has passed, an error as run_until's.
+  Status run_for(Duration d);
 
  private:
   struct Waiter {
