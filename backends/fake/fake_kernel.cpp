@@ -71,6 +71,7 @@ Error FakeKernel::wait_past_the_end_of_time(Duration timeout) {
 // --- The cost and count of a call ------------------------------------------------------------
 
 void FakeKernel::begin_call() {
+  if (uncharged_) return;
   queue_.run_until(now() + config_.system_call_cost);
   ++counts_.calls;
   ++owner_counts_now_->calls;
@@ -79,8 +80,15 @@ void FakeKernel::begin_call() {
 }
 
 void FakeKernel::count_would_block() {
+  if (uncharged_) return;
   ++counts_.would_block;
   ++owner_counts_now_->would_block;
+}
+
+void FakeKernel::count_empty_poll() {
+  if (uncharged_) return;
+  ++counts_.empty_polls;
+  ++owner_counts_now_->empty_polls;
 }
 
 CallCounts FakeKernel::counts(Owner owner) const {
@@ -370,6 +378,14 @@ Result<std::size_t> FakeKernel::send_buffer(Handle h) {
 Result<Endpoint> FakeKernel::local_endpoint(Handle h) {
   return socket_call(h, "local_endpoint",
                      [&](Socket& s) -> Result<Endpoint> { return s.setup->local; });
+}
+
+Result<Endpoint> FakeKernel::peer_endpoint(Handle h) {
+  return socket_call(h, "peer_endpoint", [&](Socket& s) -> Result<Endpoint> {
+    if (const Socket* peer = loopback_->find(s.peer); peer != nullptr && s.was_connected)
+      return peer->setup->local;
+    return Error(Errc::not_connected, fmt::format("peer_endpoint: fd {} is not connected", h));
+  });
 }
 
 // --- Faults ----------------------------------------------------------------------------------

@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "muxlab/clock.hpp"
@@ -103,6 +104,8 @@ class FakeKernel final : public Net, public Clock, public KernelControls {
   Status set_receive_buffer(Handle h, std::size_t bytes) override;
   Result<std::size_t> send_buffer(Handle h) override;
   Result<Endpoint> local_endpoint(Handle h) override;
+  // getpeername: where a connected socket (or one connecting) leads; not_connected otherwise.
+  Result<Endpoint> peer_endpoint(Handle h);
 
   // --- Clock ---
   Time now() const override { return queue_.now(); }
@@ -133,6 +136,13 @@ class FakeKernel final : public Net, public Clock, public KernelControls {
   // --- For the backends ---
   // A system call begins: charge its cost, carry out what is due, count it.
   void begin_call();
+  // Runs `fn` as bookkeeping, not as a program's calls: nothing it does costs time or counts.
+  // The exec kernel server checks a parked call this way each time something changed; the call
+  // was charged once, when the program made it.
+  template <class Fn>
+  auto uncharged(Fn fn) -> decltype(fn());
+  void count_would_block();
+  void count_empty_poll();
   // A whole system call: begin_call(), then `call`, whose would_block result is counted for the
   // current owner. The Result is returned as `call` made it: each move of one (a variant holding
   // an Error and its string) costs.
@@ -164,7 +174,6 @@ class FakeKernel final : public Net, public Clock, public KernelControls {
   std::optional<Error> send_refusal(Socket& s, Handle h);
   Result<std::size_t> recv_without_data(Socket& s, Handle h);
   void inject_spurious_wakeups();
-  void count_would_block();
 
   const Personality& personality_;
   KernelConfig config_;
@@ -178,7 +187,19 @@ class FakeKernel final : public Net, public Clock, public KernelControls {
   // owner_'s entry, so that counting a call needs no search (map entries never move).
   CallCounts* owner_counts_now_ = &owner_counts_[owner_];
   bool spurious_wakeups_planned_ = false;  // some plan asks for them: only then draw per call
+  bool uncharged_ = false;                 // within uncharged(): calls cost and count nothing
 };
+
+template <class Fn>
+auto FakeKernel::uncharged(Fn fn) -> decltype(fn()) {
+  const bool outer = std::exchange(uncharged_, true);
+  struct Restore {
+    bool& flag;
+    bool value;
+    ~Restore() { flag = value; }
+  } restore{uncharged_, outer};
+  return fn();
+}
 
 template <class Call>
 auto FakeKernel::system_call(Call call) -> decltype(call()) {
@@ -204,8 +225,7 @@ Result<std::size_t> FakeKernel::wait_for(Duration timeout, Collect collect) {
     Result<std::size_t> found = collect();
     if (!found.ok() || *found > 0) return found;
     if (timeout <= Duration::zero()) {
-      ++counts_.empty_polls;
-      ++owner_counts_now_->empty_polls;
+      count_empty_poll();
       return found;
     }
     const std::optional<Time> next = queue_.next_time();
