@@ -20,6 +20,10 @@
 #include "muxlab/scenario.hpp"
 #include "muxlab/trace.hpp"
 
+#ifdef MUXLAB_HAVE_EXEC
+#include "../backends/posix/exec_session.hpp"
+#endif
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -39,6 +43,16 @@ constexpr std::string_view kUsage = R"(usage:
       10000000: script steps and scheduler turns) or --max-trace-records (default 4000000,
       about 800 MB).
       0 lifts a bound.
+  muxlab exec [--env fake:epoll|fake:poll|fake:select|fake:win32-select] [--seed N]
+              [--trace FILE] [--fault NAME=VALUE]... [--timeout DURATION] [--background N]
+              -- PROGRAM ARGS... [::: PROGRAM ARGS... | :::& PROGRAM ARGS...]...
+      Runs unmodified programs (dynamically linked, Linux) on one fake kernel, in virtual time,
+      through the preload shim (docs/exec.md). A program after :::& (or the Nth, with
+      --background N) runs in the background and is stopped once every other one has ended.
+      Faults: short_send=P, refuse_connect=P, spurious_wakeup=P (chances 0 to 1), jitter=DURATION,
+      reset_after=BYTES. --timeout bounds the run in virtual time.
+      exit status: the first failing foreground program's own, 3 on a deadlock (every process
+      waits and nothing is due; each waiting call is printed), 124 at --timeout, 2 bad usage
   muxlab envs       the environments this build can run, with what each backend reports
   muxlab programs   the built-in programs scripts can start
   muxlab --help     this text
@@ -293,11 +307,99 @@ int run_command(int argc, char** argv) {
   return run_scripts(command);
 }
 
+#ifdef MUXLAB_HAVE_EXEC
+bool parse_chance(std::string_view text, double& out) {
+  const std::string copy(text);
+  char* end = nullptr;
+  out = std::strtod(copy.c_str(), &end);
+  return !copy.empty() && *end == '\0' && out >= 0 && out <= 1;
+}
+
+// --fault NAME=VALUE into the plan every socket follows.
+bool parse_fault(std::string_view text, muxlab::fake::FaultPlan& plan) {
+  const auto eq = text.find('=');
+  if (eq == std::string_view::npos) return false;
+  const std::string_view name = text.substr(0, eq), value = text.substr(eq + 1);
+  if (name == "short_send") return parse_chance(value, plan.short_send);
+  if (name == "refuse_connect") return parse_chance(value, plan.refuse_connect);
+  if (name == "spurious_wakeup") return parse_chance(value, plan.spurious_wakeup);
+  if (name == "jitter") return muxlab::parse_duration(value, plan.latency_jitter);
+  if (name == "reset_after") {
+    std::uint64_t bytes = 0;
+    if (!parse_whole_number(value, bytes)) return false;
+    plan.reset_after_bytes = bytes;
+    return true;
+  }
+  return false;
+}
+
+int exec_command(int argc, char** argv) {
+  muxlab::exec::ExecOptions options;
+  std::vector<std::uint64_t> background;
+  int i = 2;
+  for (; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--") break;
+    const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
+    if (arg != "--env" && arg != "--seed" && arg != "--trace" && arg != "--fault" &&
+        arg != "--timeout" && arg != "--background")
+      return usage_error(fmt::format("exec: unknown option '{}' (the programs follow --)", arg));
+    if (!v) return usage_error(fmt::format("{} needs a value", arg));
+    ++i;
+    if (arg == "--env") options.environment = v;
+    if (arg == "--trace") options.trace_path = v;
+    if (arg == "--seed" && !parse_whole_number(v, options.seed))
+      return usage_error(fmt::format("--seed {}: not a whole number", v));
+    if (arg == "--fault" && !parse_fault(v, options.faults))
+      return usage_error(
+          fmt::format("--fault {}: not one of short_send=P, refuse_connect=P, spurious_wakeup=P, "
+                      "jitter=DURATION, reset_after=BYTES",
+                      v));
+    if (arg == "--timeout" && !muxlab::parse_duration(v, options.timeout))
+      return usage_error(fmt::format("--timeout {}: not a duration such as 10s", v));
+    if (arg == "--background") {
+      std::uint64_t n = 0;
+      if (!parse_whole_number(v, n) || n == 0)
+        return usage_error(fmt::format("--background {}: the number of a program, from 1", v));
+      background.push_back(n);
+    }
+  }
+  std::vector<muxlab::exec::ExecProgram> programs(1);
+  for (++i; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == ":::" || arg == ":::&") {
+      if (programs.back().argv.empty())
+        return usage_error(fmt::format("exec: nothing before {}", arg));
+      programs.emplace_back().background = arg == ":::&";
+      continue;
+    }
+    programs.back().argv.emplace_back(arg);
+  }
+  if (programs.back().argv.empty()) return usage_error("exec needs a program after --");
+  for (std::uint64_t n : background) {
+    if (n > programs.size())
+      return usage_error(fmt::format("--background {}: there are {} programs", n, programs.size()));
+    programs[n - 1].background = true;
+  }
+  options.preload = muxlab::exec::find_preload_library();
+  if (options.preload.empty()) {
+    fmt::print(stderr,
+               "muxlab exec: libmuxlab_preload.so is not beside muxlab nor in ../lib; set "
+               "MUXLAB_PRELOAD to its path\n");
+    return 2;
+  }
+  return muxlab::exec::run_exec(options, programs);
+}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const std::string_view command = argc > 1 ? argv[1] : "";
   if (command == "run") return run_command(argc, argv);
+#ifdef MUXLAB_HAVE_EXEC
+  if (command == "exec") return exec_command(argc, argv);
+#endif
   if (command == "envs") return list_environments();
   if (command == "programs") return list_programs();
   if (command == "--help" || command == "-h" || command == "help") {

@@ -1,0 +1,1144 @@
+// The kernel server of `muxlab exec` (kernel_server.hpp): each request of a process becomes calls
+// on one fake kernel, in Linux's terms, and the answer goes back as a Reply. A call that would
+// block parks its process; every change (any process's call, virtual time moving) checks the
+// parked calls again, free of charge, in the order they parked.
+#include "kernel_server.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "fake_environment.hpp"
+#include "readiness_rules.hpp"
+#include "socket.hpp"
+
+namespace muxlab::exec {
+
+namespace abi = linux_abi;
+using fake::FakeKernel;
+
+namespace {
+
+// The errno a Linux program sees for a portable error. The fake kernel speaks Linux's socket API
+// (the epoll personality), so each code has one Linux meaning.
+int errno_of(std::error_code code) {
+  if (code.category() != muxlab_category()) return EIO;
+  switch (static_cast<Errc>(code.value())) {
+    case Errc::would_block:
+      return EAGAIN;
+    case Errc::in_progress:
+      return EINPROGRESS;
+    case Errc::already_in_progress:
+      return EALREADY;
+    case Errc::already_connected:
+      return EISCONN;
+    case Errc::not_connected:
+      return ENOTCONN;
+    case Errc::connection_refused:
+      return ECONNREFUSED;
+    case Errc::connection_reset:
+      return ECONNRESET;
+    case Errc::broken_pipe:
+      return EPIPE;
+    case Errc::shut_down:
+      return EPIPE;
+    case Errc::address_in_use:
+      return EADDRINUSE;
+    case Errc::bad_handle:
+      return EBADF;
+    case Errc::too_many_handles:
+      return EMFILE;
+    case Errc::already_registered:
+      return EEXIST;
+    case Errc::not_registered:
+      return ENOENT;
+    case Errc::unsupported:
+      return EOPNOTSUPP;
+    case Errc::invalid_argument:
+      return EINVAL;
+    case Errc::timed_out:
+      return ETIMEDOUT;
+    case Errc::no_resources:
+      return ENOBUFS;
+    case Errc::not_permitted:
+      return EPERM;
+    case Errc::connection_aborted:
+      return ECONNABORTED;
+    case Errc::unreachable:
+      return ENETUNREACH;
+    case Errc::address_not_available:
+      return EADDRNOTAVAIL;
+    case Errc::other:
+      break;
+  }
+  return EIO;
+}
+
+// Names for traces and reports, so that they read the same on every libc.
+std::string errno_name(int e) {
+  switch (e) {
+    case EAGAIN:
+      return "EAGAIN";
+    case EINPROGRESS:
+      return "EINPROGRESS";
+    case EALREADY:
+      return "EALREADY";
+    case EISCONN:
+      return "EISCONN";
+    case ENOTCONN:
+      return "ENOTCONN";
+    case ECONNREFUSED:
+      return "ECONNREFUSED";
+    case ECONNRESET:
+      return "ECONNRESET";
+    case EPIPE:
+      return "EPIPE";
+    case EADDRINUSE:
+      return "EADDRINUSE";
+    case EBADF:
+      return "EBADF";
+    case EMFILE:
+      return "EMFILE";
+    case EEXIST:
+      return "EEXIST";
+    case ENOENT:
+      return "ENOENT";
+    case EOPNOTSUPP:
+      return "EOPNOTSUPP";
+    case EINVAL:
+      return "EINVAL";
+    case ETIMEDOUT:
+      return "ETIMEDOUT";
+    case ENOBUFS:
+      return "ENOBUFS";
+    case EPERM:
+      return "EPERM";
+    case ECONNABORTED:
+      return "ECONNABORTED";
+    case ENETUNREACH:
+      return "ENETUNREACH";
+    case EADDRNOTAVAIL:
+      return "EADDRNOTAVAIL";
+    case ENOTSOCK:
+      return "ENOTSOCK";
+    case EIO:
+      return "EIO";
+    default:
+      return fmt::format("errno {}", e);
+  }
+}
+
+const char* op_name(Op op) {
+  switch (op) {
+    case Op::hello:
+      return "hello";
+    case Op::socket:
+      return "socket";
+    case Op::socketpair:
+      return "socketpair";
+    case Op::bind:
+      return "bind";
+    case Op::listen:
+      return "listen";
+    case Op::accept:
+      return "accept";
+    case Op::connect:
+      return "connect";
+    case Op::send:
+      return "send";
+    case Op::recv:
+      return "recv";
+    case Op::shutdown:
+      return "shutdown";
+    case Op::close:
+      return "close";
+    case Op::dup:
+      return "dup";
+    case Op::set_option:
+      return "setsockopt";
+    case Op::get_option:
+      return "getsockopt";
+    case Op::local_address:
+      return "getsockname";
+    case Op::peer_address:
+      return "getpeername";
+    case Op::set_nonblocking:
+      return "set_nonblocking";
+    case Op::get_nonblocking:
+      return "get_nonblocking";
+    case Op::bytes_readable:
+      return "FIONREAD";
+    case Op::poll:
+      return "poll";
+    case Op::select:
+      return "select";
+    case Op::epoll_create:
+      return "epoll_create";
+    case Op::epoll_ctl:
+      return "epoll_ctl";
+    case Op::epoll_wait:
+      return "epoll_wait";
+    case Op::clock_now:
+      return "clock_gettime";
+    case Op::sleep_until:
+      return "sleep";
+  }
+  return "unknown";
+}
+
+// FNV-1a, 64 bits: a trace names the bytes a call moved without printing them.
+std::uint64_t hash_of(std::span<const std::byte> bytes) {
+  std::uint64_t h = 0xcbf29ce484222325;
+  for (std::byte b : bytes)
+    h = (h ^ static_cast<std::uint8_t>(b)) * 0x100000001b3;
+  return h;
+}
+
+std::int64_t nanoseconds(Time t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t).count();
+}
+
+template <class T>
+T value_or(Result<T> r, T otherwise) {
+  return r ? std::move(*r) : otherwise;
+}
+
+// A timeout of `ns` nanoseconds from now (negative: none) as a deadline; Time::max() is none.
+Time deadline_after(Time now, std::int64_t ns) {
+  if (ns < 0) return Time::max();
+  const Duration d = std::chrono::nanoseconds(ns);
+  return d >= fake::kEndOfVirtualTime - now ? fake::kEndOfVirtualTime : now + d;
+}
+
+}  // namespace
+
+// --- What the server keeps --------------------------------------------------------------------
+
+// An open file description: what a descriptor names, shared by its dups.
+struct KernelServer::Object {
+  enum class Kind : std::uint8_t { socket, epoll };
+  Kind kind = Kind::socket;
+  Handle handle = invalid_handle;  // the kernel's socket
+  bool nonblocking = false;        // O_NONBLOCK
+  Endpoint bound{0, 0};            // bind()'s address, used by listen()
+  bool listening = false;
+  bool unix_pair = false;       // made by socketpair(AF_UNIX): getsockname shows AF_UNIX
+  bool reset_on_close = false;  // SO_LINGER on with 0 seconds
+  std::int64_t linger = 0;      // as get_option reports it: on | seconds << 1
+  std::int64_t receive_timeout_ns = 0;
+  std::int64_t send_timeout_ns = 0;
+  std::map<std::int64_t, std::int64_t> other_options;
+  // epoll: the registrations, and the events each asked for (the backend knows read and write
+  // interest; the report is the asked bits that are true, as ep_item_poll() computes it).
+  std::unique_ptr<Backend> epoll;
+  std::map<Handle, std::uint32_t> asked;
+};
+
+struct KernelServer::Call {
+  Request request{};
+  std::vector<std::byte> payload;
+  Time deadline = Time::max();  // a parked call gives up then (a timeout); max: never
+  std::size_t progress = 0;     // a blocking send's bytes sent so far; MSG_WAITALL's received
+  std::int64_t result = 0;
+  int error = 0;               // errno when result is -1
+  std::vector<std::byte> out;  // the reply's payload
+  bool connect_started = false;
+
+  void fail(int e) {
+    result = -1;
+    error = e;
+  }
+  void fail(const Error& e) { fail(errno_of(e.code)); }
+  template <class T>
+  void put(const T& value) {
+    const auto* p = reinterpret_cast<const std::byte*>(&value);
+    out.insert(out.end(), p, p + sizeof value);
+  }
+};
+
+struct KernelServer::Process {
+  ProcessId id = 0;
+  std::string name;
+  std::int64_t pid = 0;
+  bool live = true;
+  std::map<int, std::shared_ptr<Object>> fds;  // ordered: an exit closes them in fd order
+  std::optional<Call> call;                    // the call in hand or parked
+  Time parked_since{};
+  std::vector<std::byte> reply;  // Reply and payload, ready to send
+};
+
+KernelServer::KernelServer(ServerConfig config)
+    : config_(std::move(config)),
+      kernel_(std::make_shared<FakeKernel>(*fake::find_personality("epoll"), config_.kernel)),
+      random_(config_.kernel.seed ^ 0x6578656373656564) {}
+
+KernelServer::~KernelServer() = default;
+
+ProcessId KernelServer::add_process(std::string name) {
+  const auto id = static_cast<ProcessId>(processes_.size() + 1);
+  auto p = std::make_unique<Process>();
+  p->id = id;
+  p->name = std::move(name);
+  processes_.emplace(id, std::move(p));
+  ready_.push_back(Ready{now(), random_.next(), id});  // resumed first to say hello
+  return id;
+}
+
+KernelServer::Process& KernelServer::process(ProcessId p) {
+  return *processes_.at(p);
+}
+
+bool KernelServer::is_live(ProcessId p) const {
+  const auto it = processes_.find(p);
+  return it != processes_.end() && it->second->live;
+}
+
+// --- Scheduling -------------------------------------------------------------------------------
+
+KernelServer::Next KernelServer::next(Time limit) {
+  for (;;) {
+    if (!ready_.empty()) {
+      const auto first = std::min_element(ready_.begin(), ready_.end(), [](auto& a, auto& b) {
+        return a.since != b.since ? a.since < b.since : a.order < b.order;
+      });
+      const ProcessId id = first->process;
+      ready_.erase(first);
+      sent_ = std::exchange(process(id).reply, {});
+      return Next{Next::Kind::resume, id, sent_};
+    }
+    if (parked_.empty()) return Next{};
+    // Everyone waits: move virtual time to whatever is due first.
+    std::optional<Time> due = kernel_->next_event_time();
+    if (const auto d = earliest_deadline(); d && (!due || *d < *due)) due = d;
+    if (!due) return Next{Next::Kind::deadlock, 0, {}};
+    if (*due > limit) return Next{Next::Kind::time_limit, 0, {}};
+    if (*due > now())
+      kernel_->run_until(*due);
+    else
+      kernel_->run_until(now());
+    expire_deadlines();
+    recheck_parked();
+  }
+}
+
+void KernelServer::make_ready(Process& p) {
+  ready_.push_back(Ready{now(), random_.next(), p.id});
+}
+
+std::optional<Time> KernelServer::earliest_deadline() const {
+  std::optional<Time> earliest;
+  for (ProcessId id : parked_) {
+    const Time d = processes_.at(id)->call->deadline;
+    if (d != Time::max() && (!earliest || d < *earliest)) earliest = d;
+  }
+  return earliest;
+}
+
+void KernelServer::recheck_parked() {
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (auto it = parked_.begin(); it != parked_.end();) {
+      Process& p = process(*it);
+      kernel_->set_owner(p.id);
+      if (kernel_->uncharged([&] { return attempt(p, *p.call, false); }) == Outcome::done) {
+        it = parked_.erase(it);
+        finish(p, *p.call);
+        make_ready(p);
+        changed = true;
+      } else {
+        ++it;
+      }
+    }
+  }
+}
+
+// Parked calls whose timeout has come answer as the timeout says.
+bool KernelServer::expire_deadlines() {
+  bool any = false;
+  for (auto it = parked_.begin(); it != parked_.end();) {
+    Process& p = process(*it);
+    Call& c = *p.call;
+    if (c.deadline > now()) {
+      ++it;
+      continue;
+    }
+    kernel_->set_owner(p.id);
+    if (kernel_->uncharged([&] { return attempt(p, c, false); }) == Outcome::parked) {
+      switch (c.request.op) {
+        case Op::poll:
+        case Op::select:
+        case Op::epoll_wait:
+        case Op::sleep_until:
+          c.result = 0;
+          c.out.clear();
+          if (c.request.op == Op::select) c.out.resize(sizeof(SelectSets));
+          break;
+        case Op::connect:
+          c.fail(EINPROGRESS);
+          break;
+        default:  // SO_RCVTIMEO, SO_SNDTIMEO: what moved so far, or EAGAIN
+          if (c.progress > 0)
+            c.result = static_cast<std::int64_t>(c.progress);
+          else
+            c.fail(EAGAIN);
+      }
+    }
+    it = parked_.erase(it);
+    finish(p, c);
+    make_ready(p);
+    any = true;
+  }
+  return any;
+}
+
+// --- Requests ---------------------------------------------------------------------------------
+
+void KernelServer::handle(ProcessId id, std::span<const std::byte> message) {
+  Process& p = process(id);
+  Call& c = p.call.emplace();
+  if (message.size() < sizeof(Request)) {
+    c.fail(EINVAL);
+    finish(p, c);
+    make_ready(p);
+    return;
+  }
+  std::memcpy(&c.request, message.data(), sizeof(Request));
+  c.payload.assign(message.begin() + sizeof(Request), message.end());
+  kernel_->set_owner(id);
+  if (c.request.op == Op::hello)
+    p.pid = c.request.arg[0];
+  else
+    kernel_->begin_call();  // the call's cost, once; what follows is free
+  const Outcome outcome = kernel_->uncharged([&] { return attempt(p, c, true); });
+  if (outcome == Outcome::done) {
+    if (c.result == -1 && c.error == EAGAIN) kernel_->count_would_block();
+    finish(p, c);
+    make_ready(p);
+  } else {
+    p.parked_since = now();
+    parked_.push_back(id);
+  }
+  recheck_parked();
+}
+
+void KernelServer::finish(Process& p, Call& c) {
+  trace_call(p, c);
+  const Reply reply{c.result, c.error, static_cast<std::uint32_t>(c.out.size())};
+  p.reply.resize(sizeof reply + c.out.size());
+  std::memcpy(p.reply.data(), &reply, sizeof reply);
+  if (!c.out.empty()) std::memcpy(p.reply.data() + sizeof reply, c.out.data(), c.out.size());
+  p.call.reset();
+}
+
+void KernelServer::exited(ProcessId id) {
+  Process& p = process(id);
+  p.live = false;
+  std::erase(parked_, id);
+  std::erase_if(ready_, [&](const Ready& r) { return r.process == id; });
+  p.call.reset();
+  kernel_->set_owner(id);
+  kernel_->uncharged([&] {
+    for (auto& [fd, object] : std::exchange(p.fds, {}))
+      release(std::move(object));
+    return 0;
+  });
+  if (trace_) *trace_ << fmt::format("{} p{} exit\n", nanoseconds(now()), id);
+  recheck_parked();
+}
+
+KernelServer::Outcome KernelServer::attempt(Process& p, Call& c, bool first) {
+  switch (c.request.op) {
+    case Op::hello:  // again after an exec: the descriptors that came through it
+      for (const auto& [fd, o] : p.fds)
+        c.put(FakeDescriptor{fd, o->kind == Object::Kind::epoll ? Kind::epoll
+                                 : o->unix_pair                 ? Kind::unix_socket
+                                                                : Kind::inet_socket});
+      return Outcome::done;
+    case Op::socket:
+      return do_socket(p, c);
+    case Op::socketpair:
+      return do_socketpair(p, c);
+    case Op::bind:
+      return do_bind(p, c);
+    case Op::listen:
+      return do_listen(p, c);
+    case Op::accept:
+      return do_accept(p, c, first);
+    case Op::connect:
+      return do_connect(p, c, first);
+    case Op::send:
+      return do_send(p, c, first);
+    case Op::recv:
+      return do_recv(p, c, first);
+    case Op::shutdown:
+      return do_shutdown(p, c);
+    case Op::close:
+      return do_close(p, c);
+    case Op::dup:
+      return do_dup(p, c);
+    case Op::set_option:
+      return do_set_option(p, c);
+    case Op::get_option:
+      return do_get_option(p, c);
+    case Op::local_address:
+      return do_address(p, c, false);
+    case Op::peer_address:
+      return do_address(p, c, true);
+    case Op::set_nonblocking:
+      return do_nonblocking(p, c, true);
+    case Op::get_nonblocking:
+      return do_nonblocking(p, c, false);
+    case Op::bytes_readable:
+      return do_bytes_readable(p, c);
+    case Op::poll:
+      return do_poll(p, c, first);
+    case Op::select:
+      return do_select(p, c, first);
+    case Op::epoll_create:
+      return do_epoll_create(p, c);
+    case Op::epoll_ctl:
+      return do_epoll_ctl(p, c);
+    case Op::epoll_wait:
+      return do_epoll_wait(p, c, first);
+    case Op::clock_now:
+      c.result = nanoseconds(now());
+      return Outcome::done;
+    case Op::sleep_until:
+      return do_sleep(p, c, first);
+  }
+  c.fail(ENOSYS);
+  return Outcome::done;
+}
+
+std::shared_ptr<KernelServer::Object> KernelServer::object_at(Process& p, int fd) const {
+  const auto it = p.fds.find(fd);
+  return it == p.fds.end() ? nullptr : it->second;
+}
+
+// The socket `fd` names, or nullptr with EBADF (not open) or ENOTSOCK (an epoll instance) set.
+std::shared_ptr<KernelServer::Object> KernelServer::socket_at(Process& p, int fd, Call& c) const {
+  auto o = object_at(p, fd);
+  if (!o)
+    c.fail(EBADF);
+  else if (o->kind != Object::Kind::socket)
+    c.fail(ENOTSOCK), o = nullptr;
+  return o;
+}
+
+void KernelServer::release(std::shared_ptr<Object> object) {
+  if (object.use_count() > 1) return;  // another descriptor still names it
+  if (object->kind == Object::Kind::socket) {
+    if (object->reset_on_close)
+      (void)kernel_->abort(object->handle);
+    else
+      (void)kernel_->close(object->handle);
+  }
+}
+
+KernelServer::Outcome KernelServer::do_socket(Process& p, Call& c) {
+  Result<Handle> h = kernel_->socket();
+  if (!h) {
+    c.fail(h.error());
+    return Outcome::done;
+  }
+  auto o = std::make_shared<Object>();
+  o->handle = *h;
+  o->nonblocking = c.request.arg[0] != 0;
+  p.fds[c.request.fd] = std::move(o);
+  return Outcome::done;
+}
+
+// AF_UNIX stream pairs are modelled as a loopback TCP connection made on the spot (the same
+// readiness and the same byte stream), with no latency, as a socketpair has none.
+KernelServer::Outcome KernelServer::do_socketpair(Process& p, Call& c) {
+  const Duration latency = std::exchange(kernel_->config().link_latency, Duration::zero());
+  Result<Handle> listener = kernel_->listen(Endpoint{0x7f000001, 0}, 1);
+  Result<Handle> a = listener ? kernel_->socket() : listener;
+  Result<Handle> b = a;
+  if (a) {
+    (void)kernel_->connect(*a, *kernel_->local_endpoint(*listener));
+    kernel_->run_until(now());
+    b = kernel_->accept(*listener);
+  }
+  if (listener) (void)kernel_->close(*listener);
+  kernel_->config().link_latency = latency;
+  if (!b) {
+    if (a && listener) (void)kernel_->close(*a);
+    c.fail(b.error());
+    return Outcome::done;
+  }
+  for (auto [fd, h] : {std::pair{c.request.fd, *a}, std::pair{int(c.request.arg[0]), *b}}) {
+    auto o = std::make_shared<Object>();
+    o->handle = h;
+    o->nonblocking = c.request.arg[1] != 0;
+    o->unix_pair = true;
+    p.fds[fd] = std::move(o);
+  }
+  return Outcome::done;
+}
+
+KernelServer::Outcome KernelServer::do_bind(Process& p, Call& c) {
+  auto o = socket_at(p, c.request.fd, c);
+  if (!o) return Outcome::done;
+  o->bound = Endpoint{static_cast<std::uint32_t>(c.request.arg[0]),
+                      static_cast<std::uint16_t>(c.request.arg[1])};
+  return Outcome::done;
+}
+
+KernelServer::Outcome KernelServer::do_listen(Process& p, Call& c) {
+  auto o = socket_at(p, c.request.fd, c);
+  if (!o || o->listening) return Outcome::done;
+  const fake::SocketFacts f = kernel_->socket_at(o->handle)->facts();
+  if (f.was_connected || f.connecting) {
+    c.fail(EINVAL);
+    return Outcome::done;
+  }
+  Result<Handle> h = kernel_->listen(o->bound, static_cast<int>(c.request.arg[0]));
+  if (!h) {
+    c.fail(h.error());
+    return Outcome::done;
+  }
+  (void)kernel_->close(std::exchange(o->handle, *h));
+  o->listening = true;
+  return Outcome::done;
+}
+
+KernelServer::Outcome KernelServer::do_accept(Process& p, Call& c, bool first) {
+  auto o = socket_at(p, c.request.fd, c);
+  if (!o) return Outcome::done;
+  if (!o->listening) {
+    c.fail(EINVAL);
+    return Outcome::done;
+  }
+  Result<Handle> h = kernel_->accept(o->handle);
+  if (!h) {
+    if (h.error() == Errc::would_block && !o->nonblocking) {
+      if (first)
+        c.deadline = deadline_after(now(), o->receive_timeout_ns ? o->receive_timeout_ns : -1);
+      return Outcome::parked;
+    }
+    c.fail(h.error());
+    return Outcome::done;
+  }
+  auto accepted = std::make_shared<Object>();
+  accepted->handle = *h;
+  accepted->nonblocking = c.request.arg[1] != 0;
+  const Endpoint peer = value_or(kernel_->peer_endpoint(*h), Endpoint{0, 0});
+  c.put(Address{peer.address, peer.port});
+  p.fds[static_cast<int>(c.request.arg[0])] = std::move(accepted);
+  return Outcome::done;
+}
+
+KernelServer::Outcome KernelServer::do_connect(Process& p, Call& c, bool first) {
+  auto o = socket_at(p, c.request.fd, c);
+  if (!o) return Outcome::done;
+  if (o->listening) {
+    c.fail(EISCONN);
+    return Outcome::done;
+  }
+  if (first) {
+    const Endpoint to{static_cast<std::uint32_t>(c.request.arg[0]),
+                      static_cast<std::uint16_t>(c.request.arg[1])};
+    const Status started = kernel_->connect(o->handle, to);
+    if (started.ok()) return Outcome::done;
+    if (!(started.error() == Errc::in_progress) || o->nonblocking) {
+      c.fail(started.error());
+      return Outcome::done;
+    }
+    c.deadline = deadline_after(now(), o->send_timeout_ns ? o->send_timeout_ns : -1);
+  }
+  // A blocking connect: done when the handshake is, with SO_ERROR as its result.
+  fake::Socket* s = kernel_->socket_at(o->handle);
+  if (s == nullptr) {
+    c.fail(EBADF);
+    return Outcome::done;
+  }
+  if (s->facts().connecting) return Outcome::parked;
+  const std::error_code error = value_or(kernel_->pending_error(o->handle), std::error_code{});
+  if (error) c.fail(errno_of(error));
+  return Outcome::done;
+}
+
+KernelServer::Outcome KernelServer::do_send(Process& p, Call& c, bool first) {
+  auto o = socket_at(p, c.request.fd, c);
+  if (!o) return Outcome::done;
+  const bool nonblocking = o->nonblocking || (c.request.arg[0] & abi::kMsgDontWait) != 0;
+  if (first && !nonblocking)
+    c.deadline = deadline_after(now(), o->send_timeout_ns ? o->send_timeout_ns : -1);
+  while (c.progress < c.payload.size()) {
+    const auto rest = std::span<const std::byte>(c.payload).subspan(c.progress);
+    Result<std::size_t> sent = kernel_->send(o->handle, rest);
+    if (sent) {
+      c.progress += *sent;
+      if (nonblocking) break;
+      continue;
+    }
+    if (sent.error() == Errc::would_block && !nonblocking) return Outcome::parked;
+    if (c.progress == 0) c.fail(sent.error());
+    break;
+  }
+  if (c.result != -1) c.result = static_cast<std::int64_t>(c.progress);
+  return Outcome::done;
+}
+
+KernelServer::Outcome KernelServer::do_recv(Process& p, Call& c, bool first) {
+  auto o = socket_at(p, c.request.fd, c);
+  if (!o) return Outcome::done;
+  const std::int64_t flags = c.request.arg[0];
+  if ((flags & abi::kMsgPeek) != 0) {
+    c.fail(EOPNOTSUPP);  // docs/exec.md: not modelled yet
+    return Outcome::done;
+  }
+  const bool nonblocking = o->nonblocking || (flags & abi::kMsgDontWait) != 0;
+  const bool wait_all = (flags & abi::kMsgWaitAll) != 0 && !nonblocking;
+  const auto wanted = static_cast<std::size_t>(
+      std::clamp<std::int64_t>(c.request.arg[1], 0, static_cast<std::int64_t>(kMaxPayload)));
+  if (first && !nonblocking)
+    c.deadline = deadline_after(now(), o->receive_timeout_ns ? o->receive_timeout_ns : -1);
+  c.out.resize(wanted);
+  for (;;) {
+    Result<std::size_t> got =
+        kernel_->recv(o->handle, std::span<std::byte>(c.out).subspan(c.progress));
+    if (got) {
+      c.progress += *got;
+      if (*got == 0 || !wait_all || c.progress == wanted) break;
+      continue;
+    }
+    if (got.error() == Errc::would_block && !nonblocking && (c.progress == 0 || wait_all))
+      return Outcome::parked;
+    if (c.progress == 0) c.fail(got.error());
+    break;
+  }
+  c.out.resize(c.result == -1 ? 0 : c.progress);
+  if (c.result != -1) c.result = static_cast<std::int64_t>(c.progress);
+  return Outcome::done;
+}
+
+KernelServer::Outcome KernelServer::do_shutdown(Process& p, Call& c) {
+  auto o = socket_at(p, c.request.fd, c);
+  if (!o) return Outcome::done;
+  Direction d = Direction::both;
+  switch (c.request.arg[0]) {
+    case abi::kShutRd:
+      d = Direction::read;
+      break;
+    case abi::kShutWr:
+      d = Direction::write;
+      break;
+    case abi::kShutRdWr:
+      break;
+    default:
+      c.fail(EINVAL);
+      return Outcome::done;
+  }
+  if (const Status s = kernel_->shutdown(o->handle, d); !s.ok()) c.fail(s.error());
+  return Outcome::done;
+}
+
+KernelServer::Outcome KernelServer::do_close(Process& p, Call& c) {
+  const auto it = p.fds.find(c.request.fd);
+  if (it == p.fds.end()) {
+    c.fail(EBADF);
+    return Outcome::done;
+  }
+  std::shared_ptr<Object> o = std::move(it->second);
+  p.fds.erase(it);
+  release(std::move(o));
+  return Outcome::done;
+}
+
+KernelServer::Outcome KernelServer::do_dup(Process& p, Call& c) {
+  auto o = object_at(p, c.request.fd);
+  if (!o) {
+    c.fail(EBADF);
+    return Outcome::done;
+  }
+  const int to = static_cast<int>(c.request.arg[0]);
+  if (auto old = object_at(p, to); old && old != o) {
+    p.fds.erase(to);  // dup2 onto an open descriptor closes it first
+    release(std::move(old));
+  }
+  p.fds[to] = std::move(o);
+  return Outcome::done;
+}
+
+KernelServer::Outcome KernelServer::do_set_option(Process& p, Call& c) {
+  auto o = socket_at(p, c.request.fd, c);
+  if (!o) return Outcome::done;
+  const std::int64_t v = c.request.arg[1];
+  Status s;
+  switch (static_cast<Option>(c.request.arg[0])) {
+    case Option::send_buffer:
+      s = kernel_->set_send_buffer(o->handle,
+                                   static_cast<std::size_t>(std::max<std::int64_t>(v, 0)));
+      break;
+    case Option::receive_buffer:
+      s = kernel_->set_receive_buffer(o->handle,
+                                      static_cast<std::size_t>(std::max<std::int64_t>(v, 0)));
+      break;
+    case Option::linger:
+      o->reset_on_close = v != 0 && c.request.arg[2] == 0;
+      o->linger = (v != 0 ? 1 : 0) | (c.request.arg[2] << 1);
+      break;
+    case Option::receive_timeout:
+      o->receive_timeout_ns = std::max<std::int64_t>(v, 0);
+      break;
+    case Option::send_timeout:
+      o->send_timeout_ns = std::max<std::int64_t>(v, 0);
+      break;
+    case Option::other:
+      o->other_options[v] = c.request.arg[2];
+      break;
+    case Option::error:
+    case Option::type:
+      c.fail(ENOPROTOOPT);
+      break;
+  }
+  if (!s.ok()) c.fail(s.error());
+  return Outcome::done;
+}
+
+KernelServer::Outcome KernelServer::do_get_option(Process& p, Call& c) {
+  auto o = socket_at(p, c.request.fd, c);
+  if (!o) return Outcome::done;
+  fake::Socket* s = kernel_->socket_at(o->handle);
+  switch (static_cast<Option>(c.request.arg[0])) {
+    case Option::error: {
+      const std::error_code e = value_or(kernel_->pending_error(o->handle), std::error_code{});
+      c.result = e ? errno_of(e) : 0;
+      break;
+    }
+    case Option::send_buffer:
+      c.result = static_cast<std::int64_t>(s->send_buffer_size);
+      break;
+    case Option::receive_buffer:
+      c.result = static_cast<std::int64_t>(s->receive_buffer_size);
+      break;
+    case Option::linger:
+      c.result = o->linger;
+      break;
+    case Option::receive_timeout:
+      c.result = o->receive_timeout_ns;
+      break;
+    case Option::send_timeout:
+      c.result = o->send_timeout_ns;
+      break;
+    case Option::type:
+      c.result = 1;
+      break;  // SOCK_STREAM
+    case Option::other: {
+      const auto it = o->other_options.find(c.request.arg[1]);
+      c.result = it == o->other_options.end() ? 0 : it->second;
+      break;
+    }
+  }
+  return Outcome::done;
+}
+
+KernelServer::Outcome KernelServer::do_address(Process& p, Call& c, bool peer) {
+  auto o = socket_at(p, c.request.fd, c);
+  if (!o) return Outcome::done;
+  Result<Endpoint> e =
+      peer ? kernel_->peer_endpoint(o->handle) : kernel_->local_endpoint(o->handle);
+  if (!e) {
+    c.fail(e.error());
+    return Outcome::done;
+  }
+  // A socket that is bound but neither listening nor connected shows bind()'s address.
+  const Endpoint shown = !peer && e->port == 0 ? o->bound : *e;
+  c.put(Address{shown.address, shown.port});
+  return Outcome::done;
+}
+
+KernelServer::Outcome KernelServer::do_nonblocking(Process& p, Call& c, bool set) {
+  auto o = object_at(p, c.request.fd);
+  if (!o) {
+    c.fail(EBADF);
+    return Outcome::done;
+  }
+  if (set)
+    o->nonblocking = c.request.arg[0] != 0;
+  else
+    c.result = o->nonblocking ? 1 : 0;
+  return Outcome::done;
+}
+
+KernelServer::Outcome KernelServer::do_bytes_readable(Process& p, Call& c) {
+  auto o = socket_at(p, c.request.fd, c);
+  if (!o) return Outcome::done;
+  const fake::SocketFacts f = kernel_->socket_at(o->handle)->facts();
+  if (f.listening)
+    c.fail(EINVAL);
+  else
+    c.result = static_cast<std::int64_t>(f.bytes_to_read);
+  return Outcome::done;
+}
+
+// poll(2)'s revents for a socket: what tcp_poll() says, limited to the asked bits, plus HUP and
+// ERR, which poll reports whether asked or not.
+std::uint32_t KernelServer::poll_bits(Handle h, std::uint32_t asked) {
+  fake::Socket* s = kernel_->socket_at(h);
+  if (s == nullptr) return abi::kPollNval;
+  const fake::rules::LinuxPollBits bits = fake::rules::linux_poll(s->facts());
+  std::uint32_t r = 0;
+  if (bits.in) r |= asked & (abi::kPollIn | abi::kPollRdNorm);
+  if (bits.out) r |= asked & (abi::kPollOut | abi::kPollWrNorm);
+  if (bits.rdhup) r |= asked & abi::kPollRdHup;
+  if (bits.hup) r |= abi::kPollHup;
+  if (bits.err) r |= abi::kPollErr;
+  return r;
+}
+
+KernelServer::Outcome KernelServer::do_poll(Process& p, Call& c, bool first) {
+  const std::size_t n = c.payload.size() / sizeof(PollEntry);
+  std::vector<PollEntry> entries(n);
+  if (n > 0) std::memcpy(entries.data(), c.payload.data(), n * sizeof(PollEntry));
+  std::int64_t ready = 0;
+  for (PollEntry& e : entries) {
+    e.revents = 0;
+    if (e.fd < 0) continue;
+    const auto o = object_at(p, e.fd);
+    // An epoll instance in poll reports nothing: docs/exec.md.
+    const std::uint32_t bits = !o                                ? abi::kPollNval
+                               : o->kind == Object::Kind::socket ? poll_bits(o->handle, e.events)
+                                                                 : 0;
+    e.revents = static_cast<std::uint16_t>(bits);
+    if (e.revents != 0) ++ready;
+  }
+  if (ready == 0 && c.request.arg[0] != 0) {
+    if (first) c.deadline = deadline_after(now(), c.request.arg[0]);
+    return Outcome::parked;
+  }
+  if (ready == 0 && first) kernel_->count_empty_poll();
+  c.result = ready;
+  c.out.resize(n * sizeof(PollEntry));
+  if (n > 0) std::memcpy(c.out.data(), entries.data(), c.out.size());
+  return Outcome::done;
+}
+
+KernelServer::Outcome KernelServer::do_select(Process& p, Call& c, bool first) {
+  if (c.payload.size() != sizeof(SelectSets)) {
+    c.fail(EINVAL);
+    return Outcome::done;
+  }
+  SelectSets asked;
+  std::memcpy(&asked, c.payload.data(), sizeof asked);
+  SelectSets found{};
+  const int nfds = static_cast<int>(std::clamp<std::int64_t>(c.request.arg[1], 0, kSelectSetSize));
+  const bool win32 = config_.select_rule == fake::ReadinessRule::win32_select;
+  const auto bit = [](const std::uint64_t* set, int fd) { return (set[fd / 64] >> (fd % 64)) & 1; };
+  const auto mark = [](std::uint64_t* set, int fd) {
+    set[fd / 64] |= std::uint64_t{1} << (fd % 64);
+  };
+  std::int64_t count = 0;
+  std::size_t sockets = 0;
+  for (int fd = 0; fd < nfds; ++fd) {
+    const bool r = bit(asked.read, fd), w = bit(asked.write, fd), x = bit(asked.except, fd);
+    if (!r && !w && !x) continue;
+    ++sockets;
+    const auto o = object_at(p, fd);
+    fake::Socket* s =
+        o && o->kind == Object::Kind::socket ? kernel_->socket_at(o->handle) : nullptr;
+    if (s == nullptr) {
+      c.fail(EBADF);
+      return Outcome::done;
+    }
+    Interest interest = Interest::none;
+    if (r) interest |= Interest::read;
+    if (w) interest |= Interest::write;
+    if (interest == Interest::none) interest = Interest::read_write;
+    const fake::SocketFacts facts = s->facts();
+    const Readiness ready = fake::with_rule(config_.select_rule, [&](auto rule) {
+      return fake::readiness_of<decltype(rule)::value>(facts, interest);
+    });
+    if (r && has(ready, Readiness::readable)) mark(found.read, fd), ++count;
+    if (w && has(ready, Readiness::writable)) mark(found.write, fd), ++count;
+    if (x && has(ready, Readiness::error)) mark(found.except, fd), ++count;
+  }
+  // Winsock: at most FD_SETSIZE sockets, and three empty sets are an error (WSAEINVAL).
+  if (win32 && (sockets == 0 || sockets > config_.kernel.win32_select_limit)) {
+    c.fail(EINVAL);
+    return Outcome::done;
+  }
+  if (count == 0 && c.request.arg[0] != 0) {
+    if (first) c.deadline = deadline_after(now(), c.request.arg[0]);
+    return Outcome::parked;
+  }
+  if (count == 0 && first) kernel_->count_empty_poll();
+  c.result = count;
+  c.put(found);
+  return Outcome::done;
+}
+
+KernelServer::Outcome KernelServer::do_epoll_create(Process& p, Call& c) {
+  auto o = std::make_shared<Object>();
+  o->kind = Object::Kind::epoll;
+  o->epoll = fake::make_ready_list_backend(kernel_);
+  p.fds[c.request.fd] = std::move(o);
+  return Outcome::done;
+}
+
+KernelServer::Outcome KernelServer::do_epoll_ctl(Process& p, Call& c) {
+  auto ep = object_at(p, c.request.fd);
+  if (!ep) {
+    c.fail(EBADF);
+    return Outcome::done;
+  }
+  if (ep->kind != Object::Kind::epoll) {
+    c.fail(EINVAL);
+    return Outcome::done;
+  }
+  const auto target = object_at(p, static_cast<int>(c.request.arg[1]));
+  if (!target) {
+    c.fail(EBADF);
+    return Outcome::done;
+  }
+  if (target->kind != Object::Kind::socket || target == ep) {
+    c.fail(EINVAL);  // an epoll inside an epoll is not modelled: docs/exec.md
+    return Outcome::done;
+  }
+  const auto events = static_cast<std::uint32_t>(c.request.arg[2]);
+  Interest interest = Interest::none;
+  if ((events & (abi::kPollIn | abi::kPollRdHup | abi::kPollPri)) != 0) interest |= Interest::read;
+  if ((events & abi::kPollOut) != 0) interest |= Interest::write;
+  // Asking for neither still reports HUP and ERR: watch reading, report only what was asked.
+  if (interest == Interest::none) interest = Interest::read;
+  Trigger trigger = Trigger::level;
+  if ((events & abi::kEpollEt) != 0) trigger = trigger | Trigger::edge;
+  if ((events & abi::kEpollOneShot) != 0) trigger = trigger | Trigger::oneshot;
+  const auto token = static_cast<std::uint64_t>(c.request.arg[3]);
+  Status s;
+  switch (c.request.arg[0]) {
+    case abi::kEpollCtlAdd:
+      s = ep->epoll->add(target->handle, interest, token, trigger);
+      break;
+    case abi::kEpollCtlMod:
+      s = ep->epoll->modify(target->handle, interest, token, trigger);
+      break;
+    case abi::kEpollCtlDel:
+      s = ep->epoll->remove(target->handle);
+      break;
+    default:
+      c.fail(EINVAL);
+      return Outcome::done;
+  }
+  if (!s.ok())
+    c.fail(s.error());
+  else if (c.request.arg[0] != abi::kEpollCtlDel)
+    ep->asked[target->handle] = events;
+  return Outcome::done;
+}
+
+KernelServer::Outcome KernelServer::do_epoll_wait(Process& p, Call& c, bool first) {
+  auto ep = object_at(p, c.request.fd);
+  if (!ep || ep->kind != Object::Kind::epoll) {
+    c.fail(ep ? EINVAL : EBADF);
+    return Outcome::done;
+  }
+  const auto most = static_cast<std::size_t>(
+      std::clamp<std::int64_t>(c.request.arg[1], 0, static_cast<std::int64_t>(kMaxPollEntries)));
+  if (most == 0) {
+    c.fail(EINVAL);
+    return Outcome::done;
+  }
+  std::vector<Event> events(most);
+  Result<std::size_t> n = ep->epoll->wait(events, Duration::zero());
+  if (!n) {
+    c.fail(n.error());
+    return Outcome::done;
+  }
+  std::int64_t reported = 0;
+  for (std::size_t i = 0; i < *n; ++i) {
+    const auto asked = ep->asked.find(events[i].handle);
+    const std::uint32_t wanted = asked == ep->asked.end() ? 0 : asked->second;
+    const std::uint32_t bits = poll_bits(events[i].handle, wanted);
+    if (bits == 0) continue;
+    c.put(EpollEvent{bits, 0, events[i].token});
+    ++reported;
+  }
+  if (reported == 0 && c.request.arg[0] != 0) {
+    c.out.clear();
+    if (first) c.deadline = deadline_after(now(), c.request.arg[0]);
+    return Outcome::parked;
+  }
+  if (reported == 0 && first) kernel_->count_empty_poll();
+  c.result = reported;
+  return Outcome::done;
+}
+
+KernelServer::Outcome KernelServer::do_sleep(Process&, Call& c, bool first) {
+  if (first) {
+    const std::int64_t ns = std::max<std::int64_t>(c.request.arg[0], 0);
+    c.deadline = c.request.arg[1] != 0
+                     ? deadline_after(now(), ns)
+                     : std::min(Time{std::chrono::nanoseconds(ns)}, fake::kEndOfVirtualTime);
+  }
+  return now() >= c.deadline ? Outcome::done : Outcome::parked;
+}
+
+// --- Reports ----------------------------------------------------------------------------------
+
+std::string KernelServer::deadlock_report() const {
+  std::string report;
+  for (ProcessId id : parked_) {
+    const Process& p = *processes_.at(id);
+    const Request& r = p.call->request;
+    std::string what;
+    switch (r.op) {
+      case Op::poll:
+        what = fmt::format("poll of {} descriptors, no timeout",
+                           p.call->payload.size() / sizeof(PollEntry));
+        break;
+      case Op::select:
+        what = fmt::format("select with nfds {}, no timeout", r.arg[1]);
+        break;
+      case Op::epoll_wait:
+        what = fmt::format("epoll_wait on fd {}, no timeout", r.fd);
+        break;
+      case Op::recv:
+        what = fmt::format("recv on fd {}, blocking", r.fd);
+        break;
+      case Op::send:
+        what = fmt::format("send on fd {}, blocking ({} of {} bytes sent)", r.fd, p.call->progress,
+                           p.call->payload.size());
+        break;
+      case Op::accept:
+        what = fmt::format("accept on fd {}, blocking", r.fd);
+        break;
+      case Op::connect:
+        what = fmt::format("connect on fd {}, blocking", r.fd);
+        break;
+      default:
+        what = fmt::format("{} on fd {}", op_name(r.op), r.fd);
+        break;
+    }
+    report += fmt::format("  p{} (pid {}, {}): {}, waiting since {} ns\n", id, p.pid, p.name, what,
+                          nanoseconds(p.parked_since));
+  }
+  return report;
+}
+
+void KernelServer::trace_call(const Process& p, const Call& c) {
+  if (trace_ == nullptr) return;
+  const Request& r = c.request;
+  if (r.op == Op::hello) {  // its argument is the real pid, which differs from run to run
+    *trace_ << fmt::format("{} p{} hello\n", nanoseconds(now()), p.id);
+    return;
+  }
+  std::string line = fmt::format("{} p{} {} fd={} args={},{},{},{}", nanoseconds(now()), p.id,
+                                 op_name(r.op), r.fd, r.arg[0], r.arg[1], r.arg[2], r.arg[3]);
+  if (!c.payload.empty())
+    line += fmt::format(" in={}#{:016x}", c.payload.size(), hash_of(c.payload));
+  if (c.result == -1)
+    line += fmt::format(" = -1 {}", errno_name(c.error));
+  else
+    line += fmt::format(" = {}", c.result);
+  if (!c.out.empty()) line += fmt::format(" out={}#{:016x}", c.out.size(), hash_of(c.out));
+  *trace_ << line << '\n';
+}
+
+}  // namespace muxlab::exec

@@ -1,0 +1,237 @@
+// `muxlab exec`'s host side (exec_session.hpp): processes, channels and the baton's loop. The
+// kernel server decides; this file only starts processes, moves bytes and reaps.
+#include "exec_session.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/personality.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <thread>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "../fake/exec_protocol.hpp"
+#include "../fake/kernel_server.hpp"
+
+namespace muxlab::exec {
+namespace {
+
+struct Child {
+  ProcessId id = 0;
+  pid_t pid = -1;
+  int channel = -1;
+  bool background = false;
+  bool ended = false;
+  int status = 0;  // as muxlab exec reports it: the exit code, or 128 + the signal
+  std::string command;
+};
+
+std::string command_line(const std::vector<std::string>& argv) {
+  std::string line;
+  for (const auto& a : argv)
+    line += (line.empty() ? "" : " ") + a;
+  return line;
+}
+
+int exit_code_of(int wait_status) {
+  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+  return 1;
+}
+
+// In the child: the shim, its channel, a fixed hash seed and no address randomization, then exec.
+[[noreturn]] void become(const ExecProgram& program, int channel, const std::string& preload) {
+  // Only stdio and the channel come through: muxlab's own descriptors (the trace, the other
+  // programs' channels) are not the program's, and its numbering then starts at 3 every run.
+  if (channel > 3) close_range(3, static_cast<unsigned>(channel) - 1, 0);
+  close_range(static_cast<unsigned>(channel) + 1, ~0u, 0);
+  const int flags = fcntl(channel, F_GETFD);
+  fcntl(channel, F_SETFD, flags & ~FD_CLOEXEC);
+  setenv(kChannelVariable, std::to_string(channel).c_str(), 1);
+  setenv("MUXLAB_EXEC_PID", std::to_string(getpid()).c_str(), 1);
+  const char* existing = getenv("LD_PRELOAD");
+  const std::string preloads =
+      existing != nullptr && *existing != '\0' ? preload + ":" + existing : preload;
+  setenv("LD_PRELOAD", preloads.c_str(), 1);
+  setenv("PYTHONHASHSEED", "0", 0);  // unless the user chose one
+  personality(ADDR_NO_RANDOMIZE);
+  std::vector<char*> argv;
+  for (const auto& a : program.argv)
+    argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  execvp(argv[0], argv.data());
+  std::fprintf(stderr, "muxlab exec: cannot run %s: %s\n", argv[0], std::strerror(errno));
+  _exit(127);
+}
+
+// SIGTERM, a second to end, then SIGKILL; reaps them all.
+void stop(std::vector<Child>& children) {
+  for (Child& c : children)
+    if (!c.ended) kill(c.pid, SIGTERM);
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  for (Child& c : children) {
+    while (!c.ended) {
+      int status = 0;
+      const pid_t r = waitpid(c.pid, &status, WNOHANG);
+      if (r == c.pid || r < 0) {
+        c.ended = true;
+        c.status = exit_code_of(status);
+      } else if (std::chrono::steady_clock::now() >= give_up) {
+        kill(c.pid, SIGKILL);
+        waitpid(c.pid, &status, 0);
+        c.ended = true;
+        c.status = exit_code_of(status);
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::string find_preload_library() {
+  if (const char* chosen = getenv("MUXLAB_PRELOAD"); chosen != nullptr && *chosen != '\0')
+    return chosen;
+  std::error_code e;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", e);
+  if (e) return {};
+  for (const auto& candidate : {self.parent_path() / "libmuxlab_preload.so",
+                                self.parent_path().parent_path() / "lib" / "libmuxlab_preload.so"})
+    if (std::filesystem::exists(candidate, e)) return candidate.string();
+  if (std::filesystem::exists(MUXLAB_INSTALLED_PRELOAD, e)) return MUXLAB_INSTALLED_PRELOAD;
+  return {};
+}
+
+int run_exec(const ExecOptions& options, const std::vector<ExecProgram>& programs) {
+  ServerConfig config;
+  config.kernel.seed = options.seed;
+  config.kernel.faults = options.faults;
+  if (options.environment == "fake:win32-select")
+    config.select_rule = fake::ReadinessRule::win32_select;
+  else if (options.environment != "fake:epoll" && options.environment != "fake:poll" &&
+           options.environment != "fake:select") {
+    std::fprintf(stderr,
+                 "muxlab exec: --env %s: exec runs on fake:epoll, fake:poll, fake:select or "
+                 "fake:win32-select\n",
+                 options.environment.c_str());
+    return kExitUsage;
+  }
+  std::ofstream trace_file;
+  KernelServer server(config);
+  if (options.trace_path) {
+    trace_file.open(*options.trace_path);
+    if (!trace_file) {
+      std::fprintf(stderr, "muxlab exec: cannot write the trace %s\n", options.trace_path->c_str());
+      return kExitUsage;
+    }
+    server.set_trace(&trace_file);
+  }
+  signal(SIGPIPE, SIG_IGN);  // a program that dies mid-reply must not take muxlab with it
+
+  std::vector<Child> children;
+  std::map<ProcessId, std::size_t> index;
+  for (const ExecProgram& program : programs) {
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+      std::perror("muxlab exec: socketpair");
+      stop(children);
+      return 1;
+    }
+    std::fflush(nullptr);
+    const pid_t pid = fork();
+    if (pid < 0) {
+      std::perror("muxlab exec: fork");
+      stop(children);
+      return 1;
+    }
+    if (pid == 0) {
+      close(pair[0]);
+      become(program, pair[1], options.preload);
+    }
+    close(pair[1]);
+    Child c;
+    c.id = server.add_process(command_line(program.argv));
+    c.pid = pid;
+    c.channel = pair[0];
+    c.background = program.background;
+    c.command = command_line(program.argv);
+    index[c.id] = children.size();
+    children.push_back(std::move(c));
+  }
+
+  const Time limit =
+      options.timeout == infinite || options.timeout >= fake::kEndOfVirtualTime - server.now()
+          ? fake::kEndOfVirtualTime
+          : server.now() + options.timeout;
+  std::vector<std::byte> message(sizeof(Request) + kMaxPayload);
+  int outcome = -1;
+  const auto foreground_done = [&] {
+    for (const Child& c : children)
+      if (!c.background && !c.ended) return false;
+    return true;
+  };
+  while (outcome < 0 && !foreground_done()) {
+    const KernelServer::Next next = server.next(limit);
+    using Kind = KernelServer::Next::Kind;
+    if (next.kind == Kind::deadlock) {
+      std::fprintf(stderr,
+                   "muxlab exec: deadlock at %.9f s virtual: every process waits and nothing is "
+                   "due\n%s",
+                   std::chrono::duration<double>(server.now()).count(),
+                   server.deadlock_report().c_str());
+      outcome = kExitDeadlock;
+      break;
+    }
+    if (next.kind == Kind::time_limit) {
+      std::fprintf(stderr, "muxlab exec: --timeout reached (%.9f s virtual); still waiting:\n%s",
+                   std::chrono::duration<double>(options.timeout).count(),
+                   server.deadlock_report().c_str());
+      outcome = kExitTimeLimit;
+      break;
+    }
+    if (next.kind == Kind::all_exited) break;
+    Child& child = children[index.at(next.process)];
+    bool gone = false;
+    if (!next.reply.empty() &&
+        send(child.channel, next.reply.data(), next.reply.size(), MSG_NOSIGNAL) < 0)
+      gone = true;
+    ssize_t got = -1;
+    while (!gone && (got = recv(child.channel, message.data(), message.size(), 0)) < 0 &&
+           errno == EINTR) {
+    }
+    if (gone || got <= 0) {
+      int status = 0;
+      waitpid(child.pid, &status, 0);
+      child.ended = true;
+      child.status = exit_code_of(status);
+      close(std::exchange(child.channel, -1));
+      server.exited(child.id);
+      continue;
+    }
+    server.handle(child.id,
+                  std::span<const std::byte>(message.data(), static_cast<std::size_t>(got)));
+  }
+  stop(children);
+  for (Child& c : children)
+    if (c.channel >= 0) close(c.channel);
+  if (outcome >= 0) return outcome;
+  for (const Child& c : children)
+    if (!c.background && c.status != 0) return c.status;
+  return 0;
+}
+
+}  // namespace muxlab::exec

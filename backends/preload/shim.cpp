@@ -1,0 +1,1213 @@
+// libmuxlab_preload.so: the preload shim of `muxlab exec` (docs/exec.md). Loaded into an unmodified
+// dynamically linked program, it answers the program's TCP socket, wait and time calls from the
+// fake kernel that the muxlab process serves, over the channel named by MUXLAB_EXEC_CHANNEL, and
+// passes every other call to libc untouched.
+//
+// Each fake object (a socket, an epoll instance) is backed by a real placeholder descriptor, so its
+// number is the lowest free one and close-on-exec, fstat and FD_SETSIZE checks are truthful; the
+// table g_kind says which numbers are fake. The channel lives on a high descriptor that the
+// program's close, dup2 and close_range cannot reach.
+//
+// Rules for this file: no exception crosses the C boundary (nothing here throws), and the path of
+// a call allocates nothing (a signal handler may make one): the request and reply go through one
+// static buffer, guarded by the channel's lock. Only getaddrinfo allocates, as libc's does.
+#include <arpa/inet.h>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "../fake/exec_protocol.hpp"
+
+namespace {
+
+using namespace muxlab::exec;
+namespace abi = muxlab::exec::linux_abi;
+
+static_assert(abi::kPollIn == POLLIN && abi::kPollPri == POLLPRI && abi::kPollOut == POLLOUT &&
+              abi::kPollErr == POLLERR && abi::kPollHup == POLLHUP && abi::kPollNval == POLLNVAL &&
+              abi::kPollRdNorm == POLLRDNORM && abi::kPollWrNorm == POLLWRNORM &&
+              abi::kPollRdHup == POLLRDHUP);
+static_assert(abi::kEpollEt == EPOLLET && abi::kEpollOneShot == EPOLLONESHOT &&
+              abi::kEpollCtlAdd == EPOLL_CTL_ADD && abi::kEpollCtlDel == EPOLL_CTL_DEL &&
+              abi::kEpollCtlMod == EPOLL_CTL_MOD);
+static_assert(abi::kShutRd == SHUT_RD && abi::kShutWr == SHUT_WR && abi::kShutRdWr == SHUT_RDWR);
+static_assert(abi::kMsgPeek == MSG_PEEK && abi::kMsgDontWait == MSG_DONTWAIT &&
+              abi::kMsgWaitAll == MSG_WAITALL && abi::kMsgNoSignal == MSG_NOSIGNAL);
+static_assert(kSelectSetSize == FD_SETSIZE);
+
+// The virtual clocks: CLOCK_MONOTONIC starts at 100 s (so that no program sees a zero it might
+// take for "unset"), CLOCK_REALTIME at 2026-01-01T00:00:00Z.
+constexpr long long kMonotonicStartNs = 100'000'000'000LL;
+constexpr long long kRealtimeStartNs = 1'767'225'600LL * 1'000'000'000LL;
+constexpr int kTracked = 1 << 16;  // fake objects get descriptor numbers below this
+
+std::atomic<unsigned char> g_kind[kTracked];  // a Kind per descriptor number
+int g_channel = -1;                           // -1: not under muxlab exec; everything is real
+// One call at a time on the channel. Recursive, so that a call that fills one of the static
+// buffers below holds it from filling to reading back (ChannelLock) around the call inside.
+pthread_mutex_t g_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+
+struct ChannelLock {
+  ChannelLock() { pthread_mutex_lock(&g_lock); }
+  ~ChannelLock() { pthread_mutex_unlock(&g_lock); }
+  ChannelLock(const ChannelLock&) = delete;
+  ChannelLock& operator=(const ChannelLock&) = delete;
+};
+
+// The static buffers of the calls that gather or scatter, each under the channel's lock.
+unsigned char g_gathered[kMaxPayload];
+PollEntry g_entries[kMaxPollEntries];
+EpollEvent g_events[kMaxPollEntries];
+
+// libc's own function `name`, found once.
+#define REAL(name) \
+  static const auto real_##name = reinterpret_cast<decltype(&::name)>(real_symbol(#name))
+
+void* real_symbol(const char* name) {
+  void* f = dlsym(RTLD_NEXT, name);
+  if (f == nullptr) {
+    static const char message[] = "muxlab preload: a libc function is missing\n";
+    (void)!::write(2, message, sizeof message - 1);
+    _exit(70);
+  }
+  return f;
+}
+
+Kind kind_of(int fd) {
+  if (g_channel < 0 || fd < 0 || fd >= kTracked) return Kind::real;
+  return static_cast<Kind>(g_kind[fd].load(std::memory_order_relaxed));
+}
+bool is_fake(int fd) {
+  return kind_of(fd) != Kind::real;
+}
+bool is_socket(int fd) {
+  const Kind k = kind_of(fd);
+  return k == Kind::inet_socket || k == Kind::unix_socket;
+}
+void set_kind(int fd, Kind k) {
+  if (fd >= 0 && fd < kTracked) g_kind[fd].store(static_cast<unsigned char>(k));
+}
+
+[[noreturn]] void lost_server() {
+  static const char message[] = "muxlab preload: the kernel server is gone\n";
+  (void)!::write(2, message, sizeof message - 1);
+  _exit(70);
+}
+
+struct Answer {
+  long long result;
+  int error;
+  std::size_t payload;  // bytes of reply payload copied into the caller's buffer
+};
+
+// One call on the fake kernel: the request and `payload` out, the reply back, its payload into
+// `into`. Blocks until the server answers, which is when this process has the baton again.
+Answer call(Op op, int fd, long long a0 = 0, long long a1 = 0, long long a2 = 0, long long a3 = 0,
+            const void* payload = nullptr, std::size_t payload_size = 0, void* into = nullptr,
+            std::size_t into_size = 0) {
+  Request request{op, fd, {a0, a1, a2, a3}, static_cast<std::uint32_t>(payload_size)};
+  iovec out[2] = {{&request, sizeof request}, {const_cast<void*>(payload), payload_size}};
+  msghdr message{};
+  message.msg_iov = out;
+  message.msg_iovlen = payload_size > 0 ? 2 : 1;
+  const ChannelLock lock;
+  while (syscall(SYS_sendmsg, g_channel, &message, MSG_NOSIGNAL) < 0)
+    if (errno != EINTR) lost_server();
+  Reply reply{};
+  iovec in[2] = {{&reply, sizeof reply}, {into, into_size}};
+  msghdr answer{};
+  answer.msg_iov = in;
+  answer.msg_iovlen = into_size > 0 ? 2 : 1;
+  long got;
+  while ((got = syscall(SYS_recvmsg, g_channel, &answer, 0)) < 0)
+    if (errno != EINTR) lost_server();
+  if (got < static_cast<long>(sizeof reply)) lost_server();
+  const std::size_t payload_got = static_cast<std::size_t>(got) - sizeof reply;
+  return Answer{reply.result, reply.error, payload_got < into_size ? payload_got : into_size};
+}
+
+// The C convention: the result, or -1 with errno set.
+long long returned(const Answer& a) {
+  if (a.result == -1) errno = a.error;
+  return a.result;
+}
+
+int fail(int e) {
+  errno = e;
+  return -1;
+}
+
+long long nanoseconds_of(const timespec& t) {
+  return static_cast<long long>(t.tv_sec) * 1'000'000'000LL + t.tv_nsec;
+}
+timespec timespec_of(long long ns) {
+  return timespec{static_cast<time_t>(ns / 1'000'000'000LL),
+                  static_cast<long>(ns % 1'000'000'000LL)};
+}
+
+// A placeholder: a real descriptor holding the fake object's number.
+int make_placeholder(Kind kind, bool cloexec) {
+  REAL(socket);
+  REAL(epoll_create1);
+  REAL(close);
+  const int fd = kind == Kind::epoll
+                     ? real_epoll_create1(cloexec ? EPOLL_CLOEXEC : 0)
+                     : real_socket(AF_UNIX, SOCK_STREAM | (cloexec ? SOCK_CLOEXEC : 0), 0);
+  if (fd >= kTracked) {
+    real_close(fd);
+    return fail(EMFILE);
+  }
+  return fd;
+}
+
+void drop_placeholder(int fd) {
+  REAL(close);
+  set_kind(fd, Kind::real);
+  real_close(fd);
+}
+
+bool wants_sigpipe(int flags) {
+  return (flags & MSG_NOSIGNAL) == 0;
+}
+
+// send on a fake socket. A blocking send goes on in kMaxPayload pieces until all is sent, as the
+// real call does within one; a non-blocking one sends the first piece.
+ssize_t fake_send(int fd, const void* data, std::size_t size, int flags) {
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  if (size > 0 && data == nullptr) return fail(EFAULT);
+  std::size_t sent = 0;
+  do {
+    const std::size_t piece = size - sent < kMaxPayload ? size - sent : kMaxPayload;
+    const Answer a = call(Op::send, fd, flags, 0, 0, 0, bytes + sent, piece);
+    if (a.result < 0) {
+      if (sent > 0) return static_cast<ssize_t>(sent);
+      if (a.error == EPIPE && wants_sigpipe(flags)) raise(SIGPIPE);
+      return static_cast<ssize_t>(returned(a));
+    }
+    sent += static_cast<std::size_t>(a.result);
+    if (static_cast<std::size_t>(a.result) < piece) break;  // a partial send: non-blocking
+  } while (sent < size);
+  return static_cast<ssize_t>(sent);
+}
+
+ssize_t fake_recv(int fd, void* into, std::size_t size, int flags) {
+  if (size > 0 && into == nullptr) return fail(EFAULT);
+  const std::size_t asked = size < kMaxPayload ? size : kMaxPayload;
+  const Answer a =
+      call(Op::recv, fd, flags, static_cast<long long>(asked), 0, 0, nullptr, 0, into, asked);
+  return static_cast<ssize_t>(returned(a));
+}
+
+// The iovecs' bytes, gathered into one piece of at most kMaxPayload (under no lock: its own).
+ssize_t fake_sendv(int fd, const iovec* iov, int count, int flags) {
+  if (count < 0 || (count > 0 && iov == nullptr)) return fail(EINVAL);
+  const ChannelLock lock;
+  unsigned char* gathered = g_gathered;
+  std::size_t size = 0;
+  for (int i = 0; i < count && size < kMaxPayload; ++i) {
+    const std::size_t n = iov[i].iov_len < kMaxPayload - size ? iov[i].iov_len : kMaxPayload - size;
+    if (n > 0 && iov[i].iov_base == nullptr) return fail(EFAULT);
+    std::memcpy(gathered + size, iov[i].iov_base, n);
+    size += n;
+  }
+  return fake_send(fd, gathered, size, flags);
+}
+
+ssize_t fake_recvv(int fd, const iovec* iov, int count, int flags) {
+  if (count < 0 || (count > 0 && iov == nullptr)) return fail(EINVAL);
+  const ChannelLock lock;
+  unsigned char* scattered = g_gathered;
+  std::size_t room = 0;
+  for (int i = 0; i < count; ++i)
+    room += iov[i].iov_len;
+  const ssize_t got = fake_recv(fd, scattered, room < kMaxPayload ? room : kMaxPayload, flags);
+  if (got <= 0) return got;
+  std::size_t done = 0;
+  for (int i = 0; i < count && done < static_cast<std::size_t>(got); ++i) {
+    const std::size_t n = iov[i].iov_len < got - done ? iov[i].iov_len : got - done;
+    if (n > 0 && iov[i].iov_base == nullptr) return fail(EFAULT);
+    std::memcpy(iov[i].iov_base, scattered + done, n);
+    done += n;
+  }
+  return got;
+}
+
+// An Address as the sockaddr the program's buffer takes (truncated to *length, as the kernel
+// does, with *length set to the whole size).
+void put_address(int fd, const Address& address, sockaddr* into, socklen_t* length) {
+  if (into == nullptr || length == nullptr) return;
+  if (kind_of(fd) == Kind::unix_socket) {
+    sockaddr_un un{};
+    un.sun_family = AF_UNIX;
+    const socklen_t whole = sizeof(sa_family_t);
+    std::memcpy(into, &un, *length < whole ? *length : whole);
+    *length = whole;
+    return;
+  }
+  sockaddr_in in{};
+  in.sin_family = AF_INET;
+  in.sin_addr.s_addr = htonl(address.address);
+  in.sin_port = htons(address.port);
+  std::memcpy(into, &in, *length < sizeof in ? *length : sizeof in);
+  *length = sizeof in;
+}
+
+// An IPv4 sockaddr's address and port, or an errno.
+int read_address(const sockaddr* at, socklen_t length, Address& out) {
+  if (at == nullptr) return EFAULT;
+  if (length < sizeof(sockaddr_in)) return EINVAL;
+  if (at->sa_family != AF_INET) return EAFNOSUPPORT;
+  sockaddr_in in;
+  std::memcpy(&in, at, sizeof in);
+  out = Address{ntohl(in.sin_addr.s_addr), ntohs(in.sin_port)};
+  return 0;
+}
+
+// The virtual clocks; nullopt for the clocks that stay real (CPU time).
+bool virtual_clock(clockid_t clock, long long& start) {
+  switch (clock) {
+    case CLOCK_REALTIME:
+    case CLOCK_REALTIME_COARSE:
+    case CLOCK_TAI:
+      start = kRealtimeStartNs;
+      return true;
+    case CLOCK_MONOTONIC:
+    case CLOCK_MONOTONIC_COARSE:
+    case CLOCK_MONOTONIC_RAW:
+    case CLOCK_BOOTTIME:
+      start = kMonotonicStartNs;
+      return true;
+    default:
+      return false;
+  }
+}
+
+long long virtual_now() {
+  return call(Op::clock_now, -1).result;
+}
+
+int sleep_for(long long ns) {
+  call(Op::sleep_until, -1, ns < 0 ? 0 : ns, 1);
+  return 0;
+}
+
+long long poll_timeout_ns(int ms) {
+  return ms < 0 ? -1 : static_cast<long long>(ms) * 1'000'000LL;
+}
+
+// poll over fake and real descriptors. The real ones are looked at once, without waiting: virtual
+// time does not wait on the real world (docs/exec.md).
+int mixed_poll(pollfd* fds, nfds_t count, long long timeout_ns) {
+  REAL(poll);
+  if (count > 0 && fds == nullptr) return fail(EFAULT);
+  nfds_t fake = 0, real = 0;
+  for (nfds_t i = 0; i < count; ++i)
+    (is_fake(fds[i].fd) ? fake : real)++;
+  if (fake == 0) {
+    const long long ms = timeout_ns < 0 ? -1 : (timeout_ns + 999'999) / 1'000'000;
+    return real_poll(fds, count, ms > 0x7fffffff ? 0x7fffffff : static_cast<int>(ms));
+  }
+  if (fake > kMaxPollEntries) return fail(EINVAL);
+  int real_ready = 0;
+  if (real > 0) {
+    for (nfds_t i = 0; i < count; ++i)
+      if (is_fake(fds[i].fd)) fds[i].fd = ~fds[i].fd;  // poll skips negative descriptors
+    real_ready = real_poll(fds, count, 0);
+    for (nfds_t i = 0; i < count; ++i)
+      if (fds[i].fd < 0 && is_fake(~fds[i].fd)) fds[i].fd = ~fds[i].fd;
+    if (real_ready < 0) return -1;
+  }
+  const ChannelLock lock;
+  PollEntry* entries = g_entries;
+  nfds_t n = 0;
+  for (nfds_t i = 0; i < count; ++i)
+    if (is_fake(fds[i].fd))
+      entries[n++] = PollEntry{fds[i].fd, static_cast<std::uint16_t>(fds[i].events), 0};
+  const Answer a = call(Op::poll, -1, real_ready > 0 ? 0 : timeout_ns, 0, 0, 0, entries,
+                        n * sizeof(PollEntry), entries, n * sizeof(PollEntry));
+  if (a.result < 0) return static_cast<int>(returned(a));
+  n = 0;
+  for (nfds_t i = 0; i < count; ++i)
+    if (is_fake(fds[i].fd)) fds[i].revents = static_cast<short>(entries[n++].revents);
+  return static_cast<int>(a.result) + real_ready;
+}
+
+int mixed_select(int nfds, fd_set* r, fd_set* w, fd_set* x, long long timeout_ns) {
+  REAL(pselect);
+  if (nfds < 0 || nfds > FD_SETSIZE) return fail(EINVAL);
+  SelectSets fake{};
+  fd_set real_r, real_w, real_x;
+  FD_ZERO(&real_r);
+  FD_ZERO(&real_w);
+  FD_ZERO(&real_x);
+  bool any_real = false, any_fake = false;
+  for (int fd = 0; fd < nfds; ++fd) {
+    fd_set* sets[3] = {r, w, x};
+    fd_set* reals[3] = {&real_r, &real_w, &real_x};
+    std::uint64_t* fakes[3] = {fake.read, fake.write, fake.except};
+    for (int s = 0; s < 3; ++s) {
+      if (sets[s] == nullptr || !FD_ISSET(fd, sets[s])) continue;
+      if (is_fake(fd)) {
+        fakes[s][fd / 64] |= std::uint64_t{1} << (fd % 64);
+        any_fake = true;
+      } else {
+        FD_SET(fd, reals[s]);
+        any_real = true;
+      }
+    }
+  }
+  if (any_real && !any_fake) {
+    timespec t = timespec_of(timeout_ns < 0 ? 0 : timeout_ns);
+    return real_pselect(nfds, r, w, x, timeout_ns < 0 ? nullptr : &t, nullptr);
+  }
+  int real_ready = 0;
+  if (any_real) {
+    const timespec zero{0, 0};
+    real_ready = real_pselect(nfds, &real_r, &real_w, &real_x, &zero, nullptr);
+    if (real_ready < 0) return -1;
+  }
+  const Answer a = call(Op::select, -1, real_ready > 0 ? 0 : timeout_ns, nfds, 0, 0, &fake,
+                        sizeof fake, &fake, sizeof fake);
+  if (a.result < 0) return static_cast<int>(returned(a));
+  fd_set* sets[3] = {r, w, x};
+  fd_set* reals[3] = {&real_r, &real_w, &real_x};
+  const std::uint64_t* fakes[3] = {fake.read, fake.write, fake.except};
+  for (int s = 0; s < 3; ++s) {
+    if (sets[s] == nullptr) continue;
+    for (int fd = 0; fd < nfds; ++fd) {
+      const bool on = is_fake(fd) ? ((fakes[s][fd / 64] >> (fd % 64)) & 1) != 0
+                                  : any_real && FD_ISSET(fd, reals[s]);
+      if (on)
+        FD_SET(fd, sets[s]);
+      else
+        FD_CLR(fd, sets[s]);
+    }
+  }
+  return static_cast<int>(a.result) + real_ready;
+}
+
+int fake_epoll_wait(int epfd, epoll_event* events, int most, long long timeout_ns) {
+  if (most <= 0) return fail(EINVAL);
+  if (events == nullptr) return fail(EFAULT);
+  const ChannelLock lock;
+  EpollEvent* got = g_events;
+  const int asked =
+      most < static_cast<int>(kMaxPollEntries) ? most : static_cast<int>(kMaxPollEntries);
+  const Answer a = call(Op::epoll_wait, epfd, timeout_ns, asked, 0, 0, nullptr, 0, got,
+                        static_cast<std::size_t>(asked) * sizeof(EpollEvent));
+  if (a.result < 0) return static_cast<int>(returned(a));
+  for (long long i = 0; i < a.result; ++i) {
+    events[i].events = got[i].events;
+    events[i].data.u64 = got[i].data;
+  }
+  return static_cast<int>(a.result);
+}
+
+// After an exec the new image learns from the server which inherited descriptors are fake; those
+// that close-on-exec closed are closed in the kernel too.
+void adopt_descriptors(const FakeDescriptor* fds, std::size_t count) {
+  REAL(fcntl);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (real_fcntl(fds[i].fd, F_GETFD) == -1)
+      call(Op::close, fds[i].fd);
+    else
+      set_kind(fds[i].fd, fds[i].kind);
+  }
+}
+
+// The channel moves to the highest descriptor the process may have, out of the program's way.
+__attribute__((constructor)) void connect_to_server() {
+  const char* channel = getenv(kChannelVariable);
+  const char* owner = getenv("MUXLAB_EXEC_PID");
+  if (channel == nullptr) return;
+  const int fd = atoi(channel);
+  // A child started by a path the shim does not follow (posix_spawn, system) inherited the
+  // channel: it must not speak on its parent's line. It runs on the real kernel.
+  if (owner == nullptr || atoll(owner) != static_cast<long long>(getpid())) {
+    static const char message[] =
+        "muxlab preload: a process started by posix_spawn, system or popen runs on the real "
+        "kernel (docs/exec.md)\n";
+    (void)!::write(2, message, sizeof message - 1);
+    syscall(SYS_close, fd);
+    unsetenv(kChannelVariable);
+    return;
+  }
+  rlimit limit{};
+  getrlimit(RLIMIT_NOFILE, &limit);
+  const long high = limit.rlim_cur > 1 && limit.rlim_cur != RLIM_INFINITY
+                        ? static_cast<long>(limit.rlim_cur) - 1
+                        : 4095;
+  int moved = fd;
+  if (fd < high) {
+    moved = static_cast<int>(syscall(SYS_fcntl, fd, F_DUPFD, high));
+    if (moved < 0)
+      moved = fd;
+    else
+      syscall(SYS_close, fd);
+  }
+  g_channel = moved;
+  char number[16];
+  std::snprintf(number, sizeof number, "%d", moved);
+  setenv(kChannelVariable, number, 1);
+  static FakeDescriptor inherited[kMaxPayload / sizeof(FakeDescriptor)];
+  const Answer a = call(Op::hello, -1, getpid(), 0, 0, 0, nullptr, 0, inherited, sizeof inherited);
+  adopt_descriptors(inherited, a.payload / sizeof(FakeDescriptor));
+}
+
+}  // namespace
+
+// --- The intercepted calls ----------------------------------------------------------------------
+
+extern "C" {
+
+int socket(int domain, int type, int protocol) {
+  REAL(socket);
+  if (g_channel < 0 || domain != AF_INET) {
+    if (g_channel >= 0 && domain == AF_INET6) return fail(EAFNOSUPPORT);  // docs/exec.md
+    return real_socket(domain, type, protocol);
+  }
+  if ((type & 0xf) != SOCK_STREAM) return fail(EPROTONOSUPPORT);  // no UDP: docs/exec.md
+  const int fd = make_placeholder(Kind::inet_socket, (type & SOCK_CLOEXEC) != 0);
+  if (fd < 0) return -1;
+  const Answer a = call(Op::socket, fd, (type & SOCK_NONBLOCK) != 0);
+  if (a.result < 0) {
+    drop_placeholder(fd);
+    return static_cast<int>(returned(a));
+  }
+  set_kind(fd, Kind::inet_socket);
+  return fd;
+}
+
+int socketpair(int domain, int type, int protocol, int sv[2]) {
+  REAL(socketpair);
+  REAL(close);
+  if (g_channel < 0 || domain != AF_UNIX || (type & 0xf) != SOCK_STREAM)
+    return real_socketpair(domain, type, protocol, sv);
+  if (sv == nullptr) return fail(EFAULT);
+  const bool cloexec = (type & SOCK_CLOEXEC) != 0;
+  const int a = make_placeholder(Kind::unix_socket, cloexec);
+  if (a < 0) return -1;
+  const int b = make_placeholder(Kind::unix_socket, cloexec);
+  if (b < 0) {
+    real_close(a);
+    return -1;
+  }
+  const Answer r = call(Op::socketpair, a, b, (type & SOCK_NONBLOCK) != 0);
+  if (r.result < 0) {
+    drop_placeholder(a);
+    drop_placeholder(b);
+    return static_cast<int>(returned(r));
+  }
+  set_kind(a, Kind::unix_socket);
+  set_kind(b, Kind::unix_socket);
+  sv[0] = a;
+  sv[1] = b;
+  return 0;
+}
+
+int bind(int fd, const sockaddr* at, socklen_t length) {
+  REAL(bind);
+  if (!is_socket(fd)) return real_bind(fd, at, length);
+  if (kind_of(fd) == Kind::unix_socket) return fail(EINVAL);
+  Address address{};
+  if (const int e = read_address(at, length, address)) return fail(e);
+  return static_cast<int>(returned(call(Op::bind, fd, address.address, address.port)));
+}
+
+int listen(int fd, int backlog) {
+  REAL(listen);
+  if (!is_socket(fd)) return real_listen(fd, backlog);
+  return static_cast<int>(returned(call(Op::listen, fd, backlog)));
+}
+
+int accept4(int fd, sockaddr* peer, socklen_t* length, int flags) {
+  REAL(accept4);
+  if (!is_socket(fd)) return real_accept4(fd, peer, length, flags);
+  if ((flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) != 0) return fail(EINVAL);
+  const int placeholder = make_placeholder(Kind::inet_socket, (flags & SOCK_CLOEXEC) != 0);
+  if (placeholder < 0) return -1;
+  Address address{};
+  const Answer a = call(Op::accept, fd, placeholder, (flags & SOCK_NONBLOCK) != 0, 0, 0, nullptr, 0,
+                        &address, sizeof address);
+  if (a.result < 0) {
+    drop_placeholder(placeholder);
+    return static_cast<int>(returned(a));
+  }
+  set_kind(placeholder, Kind::inet_socket);
+  put_address(placeholder, address, peer, length);
+  return placeholder;
+}
+
+int accept(int fd, sockaddr* peer, socklen_t* length) {
+  REAL(accept);
+  if (!is_socket(fd)) return real_accept(fd, peer, length);
+  return accept4(fd, peer, length, 0);
+}
+
+int connect(int fd, const sockaddr* to, socklen_t length) {
+  REAL(connect);
+  if (!is_socket(fd)) return real_connect(fd, to, length);
+  if (kind_of(fd) == Kind::unix_socket) return fail(EISCONN);
+  Address address{};
+  if (const int e = read_address(to, length, address)) return fail(e);
+  return static_cast<int>(returned(call(Op::connect, fd, address.address, address.port)));
+}
+
+ssize_t send(int fd, const void* data, size_t size, int flags) {
+  REAL(send);
+  if (!is_socket(fd)) return real_send(fd, data, size, flags);
+  return fake_send(fd, data, size, flags);
+}
+
+ssize_t sendto(int fd, const void* data, size_t size, int flags, const sockaddr* to,
+               socklen_t len) {
+  REAL(sendto);
+  if (!is_socket(fd)) return real_sendto(fd, data, size, flags, to, len);
+  return fake_send(fd, data, size, flags);  // TCP ignores the address
+}
+
+ssize_t sendmsg(int fd, const msghdr* message, int flags) {
+  REAL(sendmsg);
+  if (!is_socket(fd)) return real_sendmsg(fd, message, flags);
+  if (message == nullptr) return fail(EFAULT);
+  if (message->msg_controllen > 0) return fail(EOPNOTSUPP);  // no SCM_RIGHTS: docs/exec.md
+  return fake_sendv(fd, message->msg_iov, static_cast<int>(message->msg_iovlen), flags);
+}
+
+ssize_t write(int fd, const void* data, size_t size) {
+  REAL(write);
+  if (!is_socket(fd)) return real_write(fd, data, size);
+  return fake_send(fd, data, size, 0);
+}
+
+ssize_t writev(int fd, const iovec* iov, int count) {
+  REAL(writev);
+  if (!is_socket(fd)) return real_writev(fd, iov, count);
+  return fake_sendv(fd, iov, count, 0);
+}
+
+ssize_t recv(int fd, void* into, size_t size, int flags) {
+  REAL(recv);
+  if (!is_socket(fd)) return real_recv(fd, into, size, flags);
+  return fake_recv(fd, into, size, flags);
+}
+
+ssize_t recvfrom(int fd, void* into, size_t size, int flags, sockaddr* from, socklen_t* length) {
+  REAL(recvfrom);
+  if (!is_socket(fd)) return real_recvfrom(fd, into, size, flags, from, length);
+  const ssize_t got = fake_recv(fd, into, size, flags);
+  if (got >= 0 && length != nullptr) *length = 0;  // TCP gives no address
+  return got;
+}
+
+ssize_t recvmsg(int fd, msghdr* message, int flags) {
+  REAL(recvmsg);
+  if (!is_socket(fd)) return real_recvmsg(fd, message, flags);
+  if (message == nullptr) return fail(EFAULT);
+  const ssize_t got =
+      fake_recvv(fd, message->msg_iov, static_cast<int>(message->msg_iovlen), flags);
+  if (got >= 0) {
+    message->msg_namelen = 0;
+    message->msg_controllen = 0;
+    message->msg_flags = 0;
+  }
+  return got;
+}
+
+ssize_t read(int fd, void* into, size_t size) {
+  REAL(read);
+  if (!is_socket(fd)) {
+    if (kind_of(fd) == Kind::epoll) return fail(EINVAL);
+    return real_read(fd, into, size);
+  }
+  return fake_recv(fd, into, size, 0);
+}
+
+ssize_t readv(int fd, const iovec* iov, int count) {
+  REAL(readv);
+  if (!is_socket(fd)) return real_readv(fd, iov, count);
+  return fake_recvv(fd, iov, count, 0);
+}
+
+ssize_t __read_chk(int fd, void* into, size_t size, size_t buffer_size) {
+  if (size > buffer_size) abort();  // what glibc's __chk_fail does, short of its message
+  return read(fd, into, size);
+}
+
+ssize_t __recv_chk(int fd, void* into, size_t size, size_t buffer_size, int flags) {
+  if (size > buffer_size) abort();
+  return recv(fd, into, size, flags);
+}
+
+ssize_t __recvfrom_chk(int fd, void* into, size_t size, size_t buffer_size, int flags,
+                       sockaddr* from, socklen_t* length) {
+  if (size > buffer_size) abort();
+  return recvfrom(fd, into, size, flags, from, length);
+}
+
+int shutdown(int fd, int how) {
+  REAL(shutdown);
+  if (!is_socket(fd)) return real_shutdown(fd, how);
+  return static_cast<int>(returned(call(Op::shutdown, fd, how)));
+}
+
+int close(int fd) {
+  REAL(close);
+  if (g_channel >= 0 && fd == g_channel) return fail(EBADF);  // not the program's to close
+  if (!is_fake(fd)) return real_close(fd);
+  const Answer a = call(Op::close, fd);
+  drop_placeholder(fd);
+  return static_cast<int>(returned(a));
+}
+
+int close_range(unsigned first, unsigned last, int flags) {
+  REAL(close_range);
+  if (g_channel < 0) return real_close_range(first, last, flags);
+  if (first > last) return fail(EINVAL);
+  if ((flags & CLOSE_RANGE_CLOEXEC) == 0) {
+    const unsigned end = last < static_cast<unsigned>(kTracked) ? last : kTracked - 1;
+    for (unsigned fd = first; fd <= end; ++fd)
+      if (is_fake(static_cast<int>(fd))) close(static_cast<int>(fd));
+  }
+  // Around the channel, never over it.
+  const auto channel = static_cast<unsigned>(g_channel);
+  int result = 0;
+  if (first < channel) result = real_close_range(first, last < channel ? last : channel - 1, flags);
+  if (result == 0 && last > channel)
+    result = real_close_range(first > channel ? first : channel + 1, last, flags);
+  return result;
+}
+
+void closefrom(int lowest) {
+  close_range(static_cast<unsigned>(lowest), ~0u, 0);
+}
+
+int dup(int fd) {
+  REAL(dup);
+  if (!is_fake(fd)) return real_dup(fd);
+  const int copy = real_dup(fd);
+  if (copy < 0) return -1;
+  if (copy >= kTracked) {
+    drop_placeholder(copy);
+    return fail(EMFILE);
+  }
+  call(Op::dup, fd, copy);
+  set_kind(copy, kind_of(fd));
+  return copy;
+}
+
+int dup3(int from, int to, int flags) {
+  REAL(dup3);
+  if (g_channel >= 0 && to == g_channel) return fail(EBADF);
+  if (g_channel < 0 || (!is_fake(from) && !is_fake(to))) return real_dup3(from, to, flags);
+  if (to < 0 || to >= kTracked) return fail(EBADF);
+  const Kind was = kind_of(to);
+  if (real_dup3(from, to, flags) < 0) return -1;
+  if (is_fake(from)) {
+    call(Op::dup, from, to);
+    set_kind(to, kind_of(from));
+  } else if (was != Kind::real) {
+    call(Op::close, to);  // the real dup3 replaced the placeholder
+    set_kind(to, Kind::real);
+  }
+  return to;
+}
+
+int dup2(int from, int to) {
+  REAL(dup2);
+  if (g_channel >= 0 && to == g_channel) return fail(EBADF);
+  if (from == to) return real_dup2(from, to);
+  if (g_channel < 0 || (!is_fake(from) && !is_fake(to))) return real_dup2(from, to);
+  return dup3(from, to, 0);
+}
+
+int fcntl(int fd, int command, ...) {
+  REAL(fcntl);
+  va_list list;
+  va_start(list, command);
+  const long argument = va_arg(list, long);  // what glibc reads too: one word, whatever it is
+  va_end(list);
+  if (!is_fake(fd)) return real_fcntl(fd, command, argument);
+  switch (command) {
+    case F_GETFL: {
+      const int flags = real_fcntl(fd, F_GETFL);
+      if (flags < 0) return -1;
+      const bool nonblocking = call(Op::get_nonblocking, fd).result == 1;
+      return (flags & ~O_NONBLOCK) | (nonblocking ? O_NONBLOCK : 0);
+    }
+    case F_SETFL:
+      call(Op::set_nonblocking, fd, (argument & O_NONBLOCK) != 0);
+      return real_fcntl(fd, F_SETFL, argument & ~O_NONBLOCK);
+    case F_DUPFD:
+    case F_DUPFD_CLOEXEC: {
+      const int copy = real_fcntl(fd, command, argument);
+      if (copy < 0) return -1;
+      if (copy >= kTracked) {
+        drop_placeholder(copy);
+        return fail(EMFILE);
+      }
+      call(Op::dup, fd, copy);
+      set_kind(copy, kind_of(fd));
+      return copy;
+    }
+    default:
+      return real_fcntl(fd, command, argument);
+  }
+}
+
+int fcntl64(int fd, int command, ...) {
+  va_list list;
+  va_start(list, command);
+  const long argument = va_arg(list, long);
+  va_end(list);
+  return fcntl(fd, command, argument);
+}
+
+int ioctl(int fd, unsigned long request, ...) {
+  REAL(ioctl);
+  va_list list;
+  va_start(list, request);
+  void* argument = va_arg(list, void*);
+  va_end(list);
+  if (!is_socket(fd)) return real_ioctl(fd, request, argument);
+  if (request == FIONBIO) {
+    if (argument == nullptr) return fail(EFAULT);
+    return static_cast<int>(
+        returned(call(Op::set_nonblocking, fd, *static_cast<int*>(argument) != 0)));
+  }
+  if (request == FIONREAD) {
+    if (argument == nullptr) return fail(EFAULT);
+    const Answer a = call(Op::bytes_readable, fd);
+    if (a.result < 0) return static_cast<int>(returned(a));
+    *static_cast<int*>(argument) = static_cast<int>(a.result);
+    return 0;
+  }
+  return fail(ENOTTY);
+}
+
+// Socket options: the ones the fake kernel models by name, the rest stored as ints.
+int getsockopt(int fd, int level, int name, void* value, socklen_t* length) {
+  REAL(getsockopt);
+  if (!is_socket(fd)) return real_getsockopt(fd, level, name, value, length);
+  if (value == nullptr || length == nullptr) return fail(EFAULT);
+  Option option = Option::other;
+  if (level == SOL_SOCKET) {
+    switch (name) {
+      case SO_ERROR:
+        option = Option::error;
+        break;
+      case SO_SNDBUF:
+        option = Option::send_buffer;
+        break;
+      case SO_RCVBUF:
+        option = Option::receive_buffer;
+        break;
+      case SO_LINGER:
+        option = Option::linger;
+        break;
+      case SO_RCVTIMEO:
+        option = Option::receive_timeout;
+        break;
+      case SO_SNDTIMEO:
+        option = Option::send_timeout;
+        break;
+      case SO_TYPE:
+        option = Option::type;
+        break;
+      case SO_DOMAIN: {
+        const int domain = kind_of(fd) == Kind::unix_socket ? AF_UNIX : AF_INET;
+        std::memcpy(value, &domain, *length < sizeof domain ? *length : sizeof domain);
+        *length = sizeof domain;
+        return 0;
+      }
+      default:
+        break;
+    }
+  }
+  const Answer a = call(Op::get_option, fd, static_cast<long long>(option),
+                        (static_cast<long long>(level) << 32) | static_cast<unsigned>(name));
+  if (a.result < 0 && a.error != 0) return static_cast<int>(returned(a));
+  if (option == Option::linger) {
+    const linger l{static_cast<int>(a.result & 1), static_cast<int>(a.result >> 1)};
+    std::memcpy(value, &l, *length < sizeof l ? *length : sizeof l);
+    *length = sizeof l;
+  } else if (option == Option::receive_timeout || option == Option::send_timeout) {
+    const timeval t{static_cast<time_t>(a.result / 1'000'000'000LL),
+                    static_cast<suseconds_t>(a.result % 1'000'000'000LL / 1000)};
+    std::memcpy(value, &t, *length < sizeof t ? *length : sizeof t);
+    *length = sizeof t;
+  } else {
+    const int v = static_cast<int>(a.result);
+    std::memcpy(value, &v, *length < sizeof v ? *length : sizeof v);
+    *length = sizeof v;
+  }
+  return 0;
+}
+
+int setsockopt(int fd, int level, int name, const void* value, socklen_t length) {
+  REAL(setsockopt);
+  if (!is_socket(fd)) return real_setsockopt(fd, level, name, value, length);
+  if (value == nullptr) return fail(EFAULT);
+  const auto as_int = [&](long long& out) {
+    if (length < sizeof(int)) return false;
+    int v;
+    std::memcpy(&v, value, sizeof v);
+    out = v;
+    return true;
+  };
+  long long a1 = 0, a2 = 0;
+  Option option = Option::other;
+  if (level == SOL_SOCKET && (name == SO_LINGER)) {
+    if (length < sizeof(linger)) return fail(EINVAL);
+    linger l;
+    std::memcpy(&l, value, sizeof l);
+    option = Option::linger;
+    a1 = l.l_onoff;
+    a2 = l.l_linger;
+  } else if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO)) {
+    if (length < sizeof(timeval)) return fail(EINVAL);
+    timeval t;
+    std::memcpy(&t, value, sizeof t);
+    option = name == SO_RCVTIMEO ? Option::receive_timeout : Option::send_timeout;
+    a1 = static_cast<long long>(t.tv_sec) * 1'000'000'000LL + t.tv_usec * 1000LL;
+  } else {
+    if (!as_int(a2)) return fail(EINVAL);
+    if (level == SOL_SOCKET && name == SO_SNDBUF)
+      option = Option::send_buffer, a1 = a2;
+    else if (level == SOL_SOCKET && name == SO_RCVBUF)
+      option = Option::receive_buffer, a1 = a2;
+    else if (level == SOL_SOCKET && (name == SO_ERROR || name == SO_TYPE))
+      return fail(ENOPROTOOPT);
+    else
+      a1 = (static_cast<long long>(level) << 32) | static_cast<unsigned>(name);
+  }
+  return static_cast<int>(
+      returned(call(Op::set_option, fd, static_cast<long long>(option), a1, a2)));
+}
+
+int getsockname(int fd, sockaddr* at, socklen_t* length) {
+  REAL(getsockname);
+  if (!is_socket(fd)) return real_getsockname(fd, at, length);
+  if (at == nullptr || length == nullptr) return fail(EFAULT);
+  Address address{};
+  const Answer a = call(Op::local_address, fd, 0, 0, 0, 0, nullptr, 0, &address, sizeof address);
+  if (a.result < 0) return static_cast<int>(returned(a));
+  put_address(fd, address, at, length);
+  return 0;
+}
+
+int getpeername(int fd, sockaddr* at, socklen_t* length) {
+  REAL(getpeername);
+  if (!is_socket(fd)) return real_getpeername(fd, at, length);
+  if (at == nullptr || length == nullptr) return fail(EFAULT);
+  Address address{};
+  const Answer a = call(Op::peer_address, fd, 0, 0, 0, 0, nullptr, 0, &address, sizeof address);
+  if (a.result < 0) return static_cast<int>(returned(a));
+  put_address(fd, address, at, length);
+  return 0;
+}
+
+// --- Waiting ----------------------------------------------------------------------------------
+
+int poll(pollfd* fds, nfds_t count, int timeout_ms) {
+  REAL(poll);
+  if (g_channel < 0) return real_poll(fds, count, timeout_ms);
+  return mixed_poll(fds, count, poll_timeout_ns(timeout_ms));
+}
+
+int __poll_chk(pollfd* fds, nfds_t count, int timeout_ms, size_t fds_length) {
+  if (fds_length / sizeof(pollfd) < count) abort();
+  return poll(fds, count, timeout_ms);
+}
+
+int ppoll(pollfd* fds, nfds_t count, const timespec* timeout, const sigset_t* mask) {
+  REAL(ppoll);
+  if (g_channel < 0) return real_ppoll(fds, count, timeout, mask);
+  if (timeout != nullptr &&
+      (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1'000'000'000))
+    return fail(EINVAL);
+  return mixed_poll(fds, count, timeout == nullptr ? -1 : nanoseconds_of(*timeout));
+}
+
+int __ppoll_chk(pollfd* fds, nfds_t count, const timespec* timeout, const sigset_t* mask,
+                size_t fds_length) {
+  if (fds_length / sizeof(pollfd) < count) abort();
+  return ppoll(fds, count, timeout, mask);
+}
+
+int select(int nfds, fd_set* r, fd_set* w, fd_set* x, timeval* timeout) {
+  REAL(select);
+  if (g_channel < 0) return real_select(nfds, r, w, x, timeout);
+  long long ns = -1;
+  if (timeout != nullptr) {
+    if (timeout->tv_sec < 0 || timeout->tv_usec < 0) return fail(EINVAL);
+    ns = static_cast<long long>(timeout->tv_sec) * 1'000'000'000LL + timeout->tv_usec * 1000LL;
+  }
+  const int n = mixed_select(nfds, r, w, x, ns);
+  if (n == 0 && timeout != nullptr) *timeout = timeval{0, 0};  // Linux leaves what remains
+  return n;
+}
+
+int pselect(int nfds, fd_set* r, fd_set* w, fd_set* x, const timespec* timeout,
+            const sigset_t* mask) {
+  REAL(pselect);
+  if (g_channel < 0) return real_pselect(nfds, r, w, x, timeout, mask);
+  if (timeout != nullptr && (timeout->tv_sec < 0 || timeout->tv_nsec < 0)) return fail(EINVAL);
+  return mixed_select(nfds, r, w, x, timeout == nullptr ? -1 : nanoseconds_of(*timeout));
+}
+
+int epoll_create1(int flags) {
+  REAL(epoll_create1);
+  if (g_channel < 0) return real_epoll_create1(flags);
+  if ((flags & ~EPOLL_CLOEXEC) != 0) return fail(EINVAL);
+  const int fd = make_placeholder(Kind::epoll, (flags & EPOLL_CLOEXEC) != 0);
+  if (fd < 0) return -1;
+  const Answer a = call(Op::epoll_create, fd);
+  if (a.result < 0) {
+    drop_placeholder(fd);
+    return static_cast<int>(returned(a));
+  }
+  set_kind(fd, Kind::epoll);
+  return fd;
+}
+
+int epoll_create(int size) {
+  REAL(epoll_create);
+  if (g_channel < 0) return real_epoll_create(size);
+  if (size <= 0) return fail(EINVAL);
+  return epoll_create1(0);
+}
+
+int epoll_ctl(int epfd, int op, int fd, epoll_event* event) {
+  REAL(epoll_ctl);
+  REAL(fcntl);
+  if (kind_of(epfd) != Kind::epoll) return real_epoll_ctl(epfd, op, fd, event);
+  if (!is_fake(fd)) {
+    // A real descriptor in a fake epoll is not modelled: epoll's "does not support epoll".
+    return fail(real_fcntl(fd, F_GETFD) == -1 ? EBADF : EPERM);
+  }
+  if (op != EPOLL_CTL_DEL && event == nullptr) return fail(EFAULT);
+  const long long events = event == nullptr ? 0 : event->events;
+  const long long data = event == nullptr ? 0 : static_cast<long long>(event->data.u64);
+  return static_cast<int>(returned(call(Op::epoll_ctl, epfd, op, fd, events, data)));
+}
+
+int epoll_wait(int epfd, epoll_event* events, int most, int timeout_ms) {
+  REAL(epoll_wait);
+  if (kind_of(epfd) != Kind::epoll) return real_epoll_wait(epfd, events, most, timeout_ms);
+  return fake_epoll_wait(epfd, events, most, poll_timeout_ns(timeout_ms));
+}
+
+int epoll_pwait(int epfd, epoll_event* events, int most, int timeout_ms, const sigset_t* mask) {
+  REAL(epoll_pwait);
+  if (kind_of(epfd) != Kind::epoll) return real_epoll_pwait(epfd, events, most, timeout_ms, mask);
+  return fake_epoll_wait(epfd, events, most, poll_timeout_ns(timeout_ms));
+}
+
+int epoll_pwait2(int epfd, epoll_event* events, int most, const timespec* timeout,
+                 const sigset_t* mask) {
+  REAL(epoll_pwait2);
+  if (kind_of(epfd) != Kind::epoll) return real_epoll_pwait2(epfd, events, most, timeout, mask);
+  if (timeout != nullptr && (timeout->tv_sec < 0 || timeout->tv_nsec < 0)) return fail(EINVAL);
+  return fake_epoll_wait(epfd, events, most, timeout == nullptr ? -1 : nanoseconds_of(*timeout));
+}
+
+// --- Time -------------------------------------------------------------------------------------
+
+int clock_gettime(clockid_t clock, timespec* now) {
+  REAL(clock_gettime);
+  long long start = 0;
+  if (g_channel < 0 || !virtual_clock(clock, start)) return real_clock_gettime(clock, now);
+  *now = timespec_of(start + virtual_now());
+  return 0;
+}
+
+int gettimeofday(timeval* now, void* zone) {
+  REAL(gettimeofday);
+  if (g_channel < 0) return real_gettimeofday(now, zone);
+  // glibc declares `now` non-null, so it is not checked here either.
+  const long long ns = kRealtimeStartNs + virtual_now();
+  *now = timeval{static_cast<time_t>(ns / 1'000'000'000LL),
+                 static_cast<suseconds_t>(ns % 1'000'000'000LL / 1000)};
+  return 0;
+}
+
+time_t time(time_t* out) {
+  REAL(time);
+  if (g_channel < 0) return real_time(out);
+  const auto seconds = static_cast<time_t>((kRealtimeStartNs + virtual_now()) / 1'000'000'000LL);
+  if (out != nullptr) *out = seconds;
+  return seconds;
+}
+
+int nanosleep(const timespec* request, timespec* remaining) {
+  REAL(nanosleep);
+  if (g_channel < 0) return real_nanosleep(request, remaining);
+  if (request == nullptr) return fail(EFAULT);
+  if (request->tv_sec < 0 || request->tv_nsec < 0 || request->tv_nsec >= 1'000'000'000)
+    return fail(EINVAL);
+  return sleep_for(nanoseconds_of(*request));
+}
+
+int clock_nanosleep(clockid_t clock, int flags, const timespec* request, timespec* remaining) {
+  REAL(clock_nanosleep);
+  long long start = 0;
+  if (g_channel < 0 || !virtual_clock(clock, start))
+    return real_clock_nanosleep(clock, flags, request, remaining);
+  if (request == nullptr) return EFAULT;
+  if (request->tv_sec < 0 || request->tv_nsec < 0 || request->tv_nsec >= 1'000'000'000)
+    return EINVAL;
+  if ((flags & TIMER_ABSTIME) != 0) {
+    const long long wake = nanoseconds_of(*request) - start;
+    call(Op::sleep_until, -1, wake < 0 ? 0 : wake, 0);
+    return 0;
+  }
+  sleep_for(nanoseconds_of(*request));
+  return 0;
+}
+
+int usleep(useconds_t microseconds) {
+  REAL(usleep);
+  if (g_channel < 0) return real_usleep(microseconds);
+  return sleep_for(static_cast<long long>(microseconds) * 1000LL);
+}
+
+unsigned sleep(unsigned seconds) {
+  REAL(sleep);
+  if (g_channel < 0) return real_sleep(seconds);
+  sleep_for(static_cast<long long>(seconds) * 1'000'000'000LL);
+  return 0;
+}
+
+// --- Processes --------------------------------------------------------------------------------
+
+// fork is not followed yet: the child would share its parent's channel (docs/exec.md).
+pid_t fork() {
+  REAL(fork);
+  if (g_channel < 0) return real_fork();
+  static const char message[] = "muxlab preload: fork is not supported under muxlab exec yet\n";
+  (void)!::write(2, message, sizeof message - 1);
+  return fail(ENOSYS);
+}
+
+// --- Names: numeric IPv4 and a host table (localhost) -------------------------------------------
+
+namespace {
+// Our results carry a mark so that freeaddrinfo tells them from libc's.
+struct OwnResult {
+  addrinfo info;
+  sockaddr_in address;
+  char canonical[16];
+  unsigned mark;
+};
+constexpr unsigned kOwnMark = 0x6d75786c;  // "muxl"
+}  // namespace
+
+int getaddrinfo(const char* node, const char* service, const addrinfo* hints, addrinfo** result) {
+  REAL(getaddrinfo);
+  if (g_channel < 0) return real_getaddrinfo(node, service, hints, result);
+  if (result == nullptr) return EAI_SYSTEM;
+  const int family = hints != nullptr ? hints->ai_family : AF_UNSPEC;
+  const int flags = hints != nullptr ? hints->ai_flags : 0;
+  const int type = hints != nullptr ? hints->ai_socktype : 0;
+  if (family != AF_UNSPEC && family != AF_INET)
+    return family == AF_INET6 ? EAI_ADDRFAMILY : EAI_FAMILY;
+  if (type != 0 && type != SOCK_STREAM) return EAI_SOCKTYPE;
+  if (node == nullptr && service == nullptr) return EAI_NONAME;
+  in_addr address{};
+  if (node == nullptr) {
+    address.s_addr = htonl((flags & AI_PASSIVE) != 0 ? INADDR_ANY : INADDR_LOOPBACK);
+  } else if (inet_pton(AF_INET, node, &address) != 1) {
+    if ((flags & AI_NUMERICHOST) != 0 || strcasecmp(node, "localhost") != 0) return EAI_NONAME;
+    address.s_addr = htonl(INADDR_LOOPBACK);
+  }
+  unsigned long port = 0;
+  if (service != nullptr && *service != '\0') {
+    char* end = nullptr;
+    port = std::strtoul(service, &end, 10);
+    if (*end != '\0') {
+      if ((flags & AI_NUMERICSERV) != 0) return EAI_NONAME;
+      const servent* known = getservbyname(service, "tcp");
+      if (known == nullptr) return EAI_SERVICE;
+      port = ntohs(static_cast<uint16_t>(known->s_port));
+    }
+    if (port > 65535) return EAI_SERVICE;
+  }
+  auto* own = static_cast<OwnResult*>(calloc(1, sizeof(OwnResult)));
+  if (own == nullptr) return EAI_MEMORY;
+  own->mark = kOwnMark;
+  own->address.sin_family = AF_INET;
+  own->address.sin_addr = address;
+  own->address.sin_port = htons(static_cast<uint16_t>(port));
+  own->info.ai_family = AF_INET;
+  own->info.ai_socktype = SOCK_STREAM;
+  own->info.ai_protocol = IPPROTO_TCP;
+  own->info.ai_addrlen = sizeof(sockaddr_in);
+  own->info.ai_addr = reinterpret_cast<sockaddr*>(&own->address);
+  if ((flags & AI_CANONNAME) != 0) {
+    std::snprintf(own->canonical, sizeof own->canonical, "%s",
+                  node != nullptr ? node : "localhost");
+    own->info.ai_canonname = own->canonical;
+  }
+  *result = &own->info;
+  return 0;
+}
+
+void freeaddrinfo(addrinfo* result) {
+  REAL(freeaddrinfo);
+  if (result == nullptr) return;
+  auto* own = reinterpret_cast<OwnResult*>(result);  // info is its first member
+  if (result->ai_next == nullptr && result->ai_addr == reinterpret_cast<sockaddr*>(&own->address) &&
+      own->mark == kOwnMark) {
+    free(own);
+    return;
+  }
+  real_freeaddrinfo(result);
+}
+
+int getnameinfo(const sockaddr* at, socklen_t length, char* host, socklen_t host_length,
+                char* service, socklen_t service_length, int flags) {
+  REAL(getnameinfo);
+  if (g_channel < 0)
+    return real_getnameinfo(at, length, host, host_length, service, service_length, flags);
+  Address address{};
+  if (read_address(at, length, address) != 0) return EAI_FAMILY;
+  if (host != nullptr && host_length > 0) {
+    const bool loopback = address.address == INADDR_LOOPBACK && (flags & NI_NUMERICHOST) == 0;
+    in_addr a{htonl(address.address)};
+    char numeric[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &a, numeric, sizeof numeric);
+    if (!loopback && (flags & NI_NAMEREQD) != 0) return EAI_NONAME;
+    if (std::snprintf(host, host_length, "%s", loopback ? "localhost" : numeric) >=
+        static_cast<int>(host_length))
+      return EAI_OVERFLOW;
+  }
+  if (service != nullptr && service_length > 0 &&
+      std::snprintf(service, service_length, "%u", address.port) >=
+          static_cast<int>(service_length))
+    return EAI_OVERFLOW;
+  return 0;
+}
+
+}  // extern "C"
