@@ -1,0 +1,28 @@
+# Runs one exec flow (the C echo pair) four times: twice with seed 1, twice with seed 7 and
+# short sends. Same seed: byte-identical traces. Seed 7 with faults: a different interleaving.
+file(MAKE_DIRECTORY ${OUT})
+function(run name seed)
+  execute_process(COMMAND ${MUXLAB} exec --seed ${seed} ${ARGN} --trace ${OUT}/${name}.trace --
+                          ${CLIENT} 9000 "the same bytes, every time" ::: ${SERVER} 9000 1
+                  RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT status EQUAL 0)
+    message(FATAL_ERROR "run ${name} exited ${status}:\n${out}${err}")
+  endif()
+endfunction()
+run(a 1)
+run(b 1)
+run(c 7 --fault short_send=0.5)
+run(d 7 --fault short_send=0.5)
+file(READ ${OUT}/a.trace a)
+file(READ ${OUT}/b.trace b)
+file(READ ${OUT}/c.trace c)
+file(READ ${OUT}/d.trace d)
+if(a STREQUAL "")
+  message(FATAL_ERROR "the trace is empty")
+endif()
+if(NOT a STREQUAL b OR NOT c STREQUAL d)
+  message(FATAL_ERROR "one seed, two traces: compare ${OUT}/a.trace with b.trace, c with d")
+endif()
+if(a STREQUAL c)
+  message(FATAL_ERROR "seed 7 with short sends gave seed 1's trace: ${OUT}/a.trace")
+endif()
