@@ -214,6 +214,11 @@ Time deadline_after(Time now, std::int64_t ns) {
   return d >= fake::kEndOfVirtualTime - now ? fake::kEndOfVirtualTime : now + d;
 }
 
+// A socket's SO_RCVTIMEO or SO_SNDTIMEO as a timeout for deadline_after: zero is none.
+std::int64_t timeout_or_none(std::int64_t option_ns) {
+  return option_ns != 0 ? option_ns : -1;
+}
+
 }  // namespace
 
 // --- What the server keeps --------------------------------------------------------------------
@@ -357,8 +362,7 @@ void KernelServer::recheck_parked() {
 }
 
 // Parked calls whose timeout has come answer as the timeout says.
-bool KernelServer::expire_deadlines() {
-  bool any = false;
+void KernelServer::expire_deadlines() {
   for (auto it = parked_.begin(); it != parked_.end();) {
     Process& p = process(*it);
     Call& c = *p.call;
@@ -390,9 +394,7 @@ bool KernelServer::expire_deadlines() {
     it = parked_.erase(it);
     finish(p, c);
     make_ready(p);
-    any = true;
   }
-  return any;
 }
 
 // --- Requests ---------------------------------------------------------------------------------
@@ -617,8 +619,7 @@ KernelServer::Outcome KernelServer::do_accept(Process& p, Call& c, bool first) {
   Result<Handle> h = kernel_->accept(o->handle);
   if (!h) {
     if (h.error() == Errc::would_block && !o->nonblocking) {
-      if (first)
-        c.deadline = deadline_after(now(), o->receive_timeout_ns ? o->receive_timeout_ns : -1);
+      if (first) c.deadline = deadline_after(now(), timeout_or_none(o->receive_timeout_ns));
       return Outcome::parked;
     }
     c.fail(h.error());
@@ -649,7 +650,7 @@ KernelServer::Outcome KernelServer::do_connect(Process& p, Call& c, bool first) 
       c.fail(started.error());
       return Outcome::done;
     }
-    c.deadline = deadline_after(now(), o->send_timeout_ns ? o->send_timeout_ns : -1);
+    c.deadline = deadline_after(now(), timeout_or_none(o->send_timeout_ns));
   }
   // A blocking connect: done when the handshake is, with SO_ERROR as its result.
   fake::Socket* s = kernel_->socket_at(o->handle);
@@ -668,7 +669,7 @@ KernelServer::Outcome KernelServer::do_send(Process& p, Call& c, bool first) {
   if (!o) return Outcome::done;
   const bool nonblocking = o->nonblocking || (c.request.arg[0] & abi::kMsgDontWait) != 0;
   if (first && !nonblocking)
-    c.deadline = deadline_after(now(), o->send_timeout_ns ? o->send_timeout_ns : -1);
+    c.deadline = deadline_after(now(), timeout_or_none(o->send_timeout_ns));
   while (c.progress < c.payload.size()) {
     const auto rest = std::span<const std::byte>(c.payload).subspan(c.progress);
     Result<std::size_t> sent = kernel_->send(o->handle, rest);
@@ -698,7 +699,7 @@ KernelServer::Outcome KernelServer::do_recv(Process& p, Call& c, bool first) {
   const auto wanted = static_cast<std::size_t>(
       std::clamp<std::int64_t>(c.request.arg[1], 0, static_cast<std::int64_t>(kMaxPayload)));
   if (first && !nonblocking)
-    c.deadline = deadline_after(now(), o->receive_timeout_ns ? o->receive_timeout_ns : -1);
+    c.deadline = deadline_after(now(), timeout_or_none(o->receive_timeout_ns));
   c.out.resize(wanted);
   for (;;) {
     Result<std::size_t> got =

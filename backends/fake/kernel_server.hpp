@@ -93,7 +93,7 @@ class KernelServer {
   void finish(Process& p, Call& call);
   void make_ready(Process& p);
   void recheck_parked();
-  bool expire_deadlines();
+  void expire_deadlines();
   std::optional<Time> earliest_deadline() const;
 
   // One handler per request; each returns parked when the call must wait.

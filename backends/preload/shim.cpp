@@ -253,24 +253,28 @@ ssize_t fake_recvv(int fd, const iovec* iov, int count, int flags) {
   return got;
 }
 
+// Copies an object into the program's buffer of *length bytes, truncated as the kernel does, and
+// sets *length to the object's whole size.
+template <typename Object>
+void copy_out(const Object& object, void* into, socklen_t* length) {
+  std::memcpy(into, &object, *length < sizeof object ? *length : sizeof object);
+  *length = sizeof object;
+}
+
 // An Address as the sockaddr the program's buffer takes (truncated to *length, as the kernel
 // does, with *length set to the whole size).
 void put_address(int fd, const Address& address, sockaddr* into, socklen_t* length) {
   if (into == nullptr || length == nullptr) return;
   if (kind_of(fd) == Kind::unix_socket) {
-    sockaddr_un un{};
-    un.sun_family = AF_UNIX;
-    const socklen_t whole = sizeof(sa_family_t);
-    std::memcpy(into, &un, *length < whole ? *length : whole);
-    *length = whole;
+    const sa_family_t unnamed = AF_UNIX;  // an unnamed AF_UNIX socket's address is its family
+    copy_out(unnamed, into, length);
     return;
   }
   sockaddr_in in{};
   in.sin_family = AF_INET;
   in.sin_addr.s_addr = htonl(address.address);
   in.sin_port = htons(address.port);
-  std::memcpy(into, &in, *length < sizeof in ? *length : sizeof in);
-  *length = sizeof in;
+  copy_out(in, into, length);
 }
 
 // An IPv4 sockaddr's address and port, or an errno.
@@ -473,6 +477,19 @@ __attribute__((constructor)) void connect_to_server() {
   static FakeDescriptor inherited[kMaxPayload / sizeof(FakeDescriptor)];
   const Answer a = call(Op::hello, -1, getpid(), 0, 0, 0, nullptr, 0, inherited, sizeof inherited);
   adopt_descriptors(inherited, a.payload / sizeof(FakeDescriptor));
+}
+
+// A real copy of fake descriptor fd's placeholder made by dup or F_DUPFD becomes a fake
+// descriptor on the same kernel object.
+int adopt_copy(int fd, int copy) {
+  if (copy < 0) return -1;
+  if (copy >= kTracked) {
+    drop_placeholder(copy);
+    return fail(EMFILE);
+  }
+  call(Op::dup, fd, copy);
+  set_kind(copy, kind_of(fd));
+  return copy;
 }
 
 }  // namespace
@@ -706,15 +723,7 @@ void closefrom(int lowest) {
 int dup(int fd) {
   REAL(dup);
   if (!is_fake(fd)) return real_dup(fd);
-  const int copy = real_dup(fd);
-  if (copy < 0) return -1;
-  if (copy >= kTracked) {
-    drop_placeholder(copy);
-    return fail(EMFILE);
-  }
-  call(Op::dup, fd, copy);
-  set_kind(copy, kind_of(fd));
-  return copy;
+  return adopt_copy(fd, real_dup(fd));
 }
 
 int dup3(int from, int to, int flags) {
@@ -761,15 +770,7 @@ int fcntl(int fd, int command, ...) {
       return real_fcntl(fd, F_SETFL, argument & ~O_NONBLOCK);
     case F_DUPFD:
     case F_DUPFD_CLOEXEC: {
-      const int copy = real_fcntl(fd, command, argument);
-      if (copy < 0) return -1;
-      if (copy >= kTracked) {
-        drop_placeholder(copy);
-        return fail(EMFILE);
-      }
-      call(Op::dup, fd, copy);
-      set_kind(copy, kind_of(fd));
-      return copy;
+      return adopt_copy(fd, real_fcntl(fd, command, argument));
     }
     default:
       return real_fcntl(fd, command, argument);
@@ -837,8 +838,7 @@ int getsockopt(int fd, int level, int name, void* value, socklen_t* length) {
         break;
       case SO_DOMAIN: {
         const int domain = kind_of(fd) == Kind::unix_socket ? AF_UNIX : AF_INET;
-        std::memcpy(value, &domain, *length < sizeof domain ? *length : sizeof domain);
-        *length = sizeof domain;
+        copy_out(domain, value, length);
         return 0;
       }
       default:
@@ -850,17 +850,14 @@ int getsockopt(int fd, int level, int name, void* value, socklen_t* length) {
   if (a.result < 0 && a.error != 0) return static_cast<int>(returned(a));
   if (option == Option::linger) {
     const linger l{static_cast<int>(a.result & 1), static_cast<int>(a.result >> 1)};
-    std::memcpy(value, &l, *length < sizeof l ? *length : sizeof l);
-    *length = sizeof l;
+    copy_out(l, value, length);
   } else if (option == Option::receive_timeout || option == Option::send_timeout) {
     const timeval t{static_cast<time_t>(a.result / 1'000'000'000LL),
                     static_cast<suseconds_t>(a.result % 1'000'000'000LL / 1000)};
-    std::memcpy(value, &t, *length < sizeof t ? *length : sizeof t);
-    *length = sizeof t;
+    copy_out(t, value, length);
   } else {
     const int v = static_cast<int>(a.result);
-    std::memcpy(value, &v, *length < sizeof v ? *length : sizeof v);
-    *length = sizeof v;
+    copy_out(v, value, length);
   }
   return 0;
 }
