@@ -58,11 +58,22 @@ enum class Op : std::uint32_t {
   clock_now,     // Reply: virtual nanoseconds since the kernel started
   sleep_until,   // arg0: virtual nanoseconds to wake at, since the kernel started (arg1 0) or
                  // from now (arg1 1)
+  pipe,          // fd: the read end's placeholder; arg0: the write end's; arg1: non-blocking
+  eventfd,       // fd: the placeholder; arg0: the initial count; arg1: non-blocking;
+                 // arg2: EFD_SEMAPHORE
 };
 
 // What a descriptor names, in the hello reply: an exec'd image learns which of the descriptors it
 // inherited are fake (the reply's payload is FakeDescriptor[]).
-enum class Kind : std::uint32_t { real = 0, inet_socket, unix_socket, epoll };
+enum class Kind : std::uint32_t {
+  real = 0,
+  inet_socket,
+  unix_socket,
+  epoll,
+  pipe_read,
+  pipe_write,
+  eventfd
+};
 struct FakeDescriptor {
   std::int32_t fd;
   Kind kind;

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <tuple>
 #include <utility>
 
 #include <fmt/format.h>
@@ -172,6 +173,10 @@ const char* op_name(Op op) {
       return "get_nonblocking";
     case Op::bytes_readable:
       return "FIONREAD";
+    case Op::pipe:
+      return "pipe";
+    case Op::eventfd:
+      return "eventfd";
     case Op::poll:
       return "poll";
     case Op::select:
@@ -214,6 +219,12 @@ Time deadline_after(Time now, std::int64_t ns) {
   return d >= fake::kEndOfVirtualTime - now ? fake::kEndOfVirtualTime : now + d;
 }
 
+// pipe(7): what a pipe holds before a writer blocks.
+constexpr std::size_t kPipeCapacity = 65536;
+
+// eventfd(2): the count never exceeds this; a write that would pass it blocks.
+constexpr std::uint64_t kEventfdMost = 0xffff'ffff'ffff'fffe;
+
 // A socket's SO_RCVTIMEO or SO_SNDTIMEO as a timeout for deadline_after: zero is none.
 std::int64_t timeout_or_none(std::int64_t option_ns) {
   return option_ns != 0 ? option_ns : -1;
@@ -225,9 +236,23 @@ std::int64_t timeout_or_none(std::int64_t option_ns) {
 
 // An open file description: what a descriptor names, shared by its dups.
 struct KernelServer::Object {
-  enum class Kind : std::uint8_t { socket, epoll };
+  enum class Kind : std::uint8_t { socket, epoll, pipe_read, pipe_write, eventfd };
+  // Which ends of a pipe are still open: writing with no reader is EPIPE, reading with no writer
+  // is the end of the stream.
+  struct PipeEnds {
+    bool reader = true;
+    bool writer = true;
+    Handle read_end = invalid_handle;
+    Handle write_end = invalid_handle;
+  };
+  // A registration in an epoll instance: the events asked for, and the object, whose kind says
+  // what the events mean.
+  struct Registration {
+    std::uint32_t events = 0;
+    std::weak_ptr<Object> object;
+  };
   Kind kind = Kind::socket;
-  Handle handle = invalid_handle;  // the kernel's socket
+  Handle handle = invalid_handle;  // the kernel's socket (a pipe end's, an eventfd's too)
   bool nonblocking = false;        // O_NONBLOCK
   Endpoint bound{0, 0};            // bind()'s address, used by listen()
   bool listening = false;
@@ -240,7 +265,31 @@ struct KernelServer::Object {
   // epoll: the registrations, and the events each asked for (the backend knows read and write
   // interest; the report is the asked bits that are true, as ep_item_poll() computes it).
   std::unique_ptr<Backend> epoll;
-  std::map<Handle, std::uint32_t> asked;
+  std::map<Handle, Registration> asked;
+  std::shared_ptr<PipeEnds> pipe;  // a pipe end's, shared with the other end
+  // eventfd: the count, and the hidden peer of `handle` that sends it a byte on every write, so
+  // that the kernel's watchers see a count that is not zero as `handle` being readable.
+  std::uint64_t count = 0;
+  bool semaphore = false;  // EFD_SEMAPHORE: a read takes 1, not all
+  Handle feeder = invalid_handle;
+
+  bool is_stream() const { return kind != Kind::epoll; }
+  // What the shim of an exec'd image is told this descriptor is.
+  exec::Kind descriptor_kind() const {
+    switch (kind) {
+      case Kind::socket:
+        return unix_pair ? exec::Kind::unix_socket : exec::Kind::inet_socket;
+      case Kind::epoll:
+        return exec::Kind::epoll;
+      case Kind::pipe_read:
+        return exec::Kind::pipe_read;
+      case Kind::pipe_write:
+        return exec::Kind::pipe_write;
+      case Kind::eventfd:
+        return exec::Kind::eventfd;
+    }
+    return exec::Kind::real;
+  }
 };
 
 struct KernelServer::Call {
@@ -456,9 +505,7 @@ KernelServer::Outcome KernelServer::attempt(Process& p, Call& c, bool first) {
   switch (c.request.op) {
     case Op::hello:  // again after an exec: the descriptors that came through it
       for (const auto& [fd, o] : p.fds)
-        c.put(FakeDescriptor{fd, o->kind == Object::Kind::epoll ? Kind::epoll
-                                 : o->unix_pair                 ? Kind::unix_socket
-                                                                : Kind::inet_socket});
+        c.put(FakeDescriptor{fd, o->descriptor_kind()});
       return Outcome::done;
     case Op::socket:
       return do_socket(p, c);
@@ -511,6 +558,10 @@ KernelServer::Outcome KernelServer::attempt(Process& p, Call& c, bool first) {
       return Outcome::done;
     case Op::sleep_until:
       return do_sleep(p, c, first);
+    case Op::pipe:
+      return do_pipe(p, c);
+    case Op::eventfd:
+      return do_eventfd(p, c);
   }
   c.fail(ENOSYS);
   return Outcome::done;
@@ -531,13 +582,40 @@ std::shared_ptr<KernelServer::Object> KernelServer::socket_at(Process& p, int fd
   return o;
 }
 
+// What read and write reach: a socket, a pipe end or an eventfd; nullptr with EBADF (not open)
+// or EINVAL (an epoll instance, which read(2) refuses so) set.
+std::shared_ptr<KernelServer::Object> KernelServer::stream_at(Process& p, int fd, Call& c) const {
+  auto o = object_at(p, fd);
+  if (!o)
+    c.fail(EBADF);
+  else if (!o->is_stream())
+    c.fail(EINVAL), o = nullptr;
+  return o;
+}
+
 void KernelServer::release(std::shared_ptr<Object> object) {
   if (object.use_count() > 1) return;  // another descriptor still names it
-  if (object->kind == Object::Kind::socket) {
-    if (object->reset_on_close)
-      (void)kernel_->abort(object->handle);
-    else
+  switch (object->kind) {
+    case Object::Kind::socket:
+      if (object->reset_on_close)
+        (void)kernel_->abort(object->handle);
+      else
+        (void)kernel_->close(object->handle);
+      break;
+    case Object::Kind::pipe_read:
+      object->pipe->reader = false;
       (void)kernel_->close(object->handle);
+      break;
+    case Object::Kind::pipe_write:
+      object->pipe->writer = false;  // the reader sees the end of the stream after the bytes
+      (void)kernel_->close(object->handle);
+      break;
+    case Object::Kind::eventfd:
+      (void)kernel_->close(object->feeder);
+      (void)kernel_->close(object->handle);
+      break;
+    case Object::Kind::epoll:
+      break;
   }
 }
 
@@ -554,9 +632,9 @@ KernelServer::Outcome KernelServer::do_socket(Process& p, Call& c) {
   return Outcome::done;
 }
 
-// AF_UNIX stream pairs are modelled as a loopback TCP connection made on the spot (the same
-// readiness and the same byte stream), with no latency, as a socketpair has none.
-KernelServer::Outcome KernelServer::do_socketpair(Process& p, Call& c) {
+// Two sockets connected on the spot, with no latency: what AF_UNIX stream pairs, pipes and
+// eventfds are made of (the same byte stream, and readiness the kernel's watchers follow).
+Result<std::pair<Handle, Handle>> KernelServer::connected_pair() {
   const Duration latency = std::exchange(kernel_->config().link_latency, Duration::zero());
   Result<Handle> listener = kernel_->listen(Endpoint{0x7f000001, 0}, 1);
   Result<Handle> a = listener ? kernel_->socket() : listener;
@@ -570,16 +648,132 @@ KernelServer::Outcome KernelServer::do_socketpair(Process& p, Call& c) {
   kernel_->config().link_latency = latency;
   if (!b) {
     if (a && listener) (void)kernel_->close(*a);
-    c.fail(b.error());
+    return b.error();
+  }
+  return std::pair{*a, *b};
+}
+
+// AF_UNIX stream pairs are modelled as a loopback TCP connection (connected_pair()).
+KernelServer::Outcome KernelServer::do_socketpair(Process& p, Call& c) {
+  const Result<std::pair<Handle, Handle>> pair = connected_pair();
+  if (!pair) {
+    c.fail(pair.error());
     return Outcome::done;
   }
-  for (auto [fd, h] : {std::pair{c.request.fd, *a}, std::pair{int(c.request.arg[0]), *b}}) {
+  for (auto [fd, h] :
+       {std::pair{c.request.fd, pair->first}, std::pair{int(c.request.arg[0]), pair->second}}) {
     auto o = std::make_shared<Object>();
     o->handle = h;
     o->nonblocking = c.request.arg[1] != 0;
     o->unix_pair = true;
     p.fds[fd] = std::move(o);
   }
+  return Outcome::done;
+}
+
+// A pipe is a connected pair of which one end only reads and the other only writes. Its
+// readiness is pipe_poll()'s (poll_bits), and writing with no reader is EPIPE (do_send). Pipes
+// and eventfds are no network: the faults of --fault do not apply to them.
+KernelServer::Outcome KernelServer::do_pipe(Process& p, Call& c) {
+  const Result<std::pair<Handle, Handle>> pair = connected_pair();
+  if (!pair) {
+    c.fail(pair.error());
+    return Outcome::done;
+  }
+  auto ends = std::make_shared<Object::PipeEnds>();
+  ends->read_end = pair->first;
+  ends->write_end = pair->second;
+  // pipe(7): a pipe holds 65536 bytes. The pair holds the writer's send buffer (the smallest
+  // there is) and the reader's advertised window: sized so that the two make that.
+  (void)kernel_->set_send_buffer(ends->write_end, 0);
+  const std::size_t in_send_buffer = kernel_->socket_at(ends->write_end)->send_capacity();
+  (void)kernel_->set_receive_buffer(ends->read_end, (kPipeCapacity - in_send_buffer) *
+                                                        fake::kAdvertisedWindowDivisor /
+                                                        fake::kBufferSizeDoubling);
+  for (auto [fd, h, kind] :
+       {std::tuple{c.request.fd, pair->first, Object::Kind::pipe_read},
+        std::tuple{int(c.request.arg[0]), pair->second, Object::Kind::pipe_write}}) {
+    (void)kernel_->set_faults(h, fake::FaultPlan{});
+    auto o = std::make_shared<Object>();
+    o->kind = kind;
+    o->handle = h;
+    o->nonblocking = c.request.arg[1] != 0;
+    o->pipe = ends;
+    p.fds[fd] = std::move(o);
+  }
+  return Outcome::done;
+}
+
+// An eventfd is a count, readable while it is not zero. Its socket (`handle`) gets a byte from
+// its hidden peer on every write that adds to the count, so that epoll, edge-triggered too,
+// hears of each write as Linux's eventfd_write() wakes it; a read that empties the count takes
+// the bytes.
+KernelServer::Outcome KernelServer::do_eventfd(Process& p, Call& c) {
+  const Result<std::pair<Handle, Handle>> pair = connected_pair();
+  if (!pair) {
+    c.fail(pair.error());
+    return Outcome::done;
+  }
+  auto o = std::make_shared<Object>();
+  o->kind = Object::Kind::eventfd;
+  o->handle = pair->first;
+  o->feeder = pair->second;
+  o->nonblocking = c.request.arg[1] != 0;
+  o->semaphore = c.request.arg[2] != 0;
+  (void)kernel_->set_faults(o->handle, fake::FaultPlan{});
+  (void)kernel_->set_faults(o->feeder, fake::FaultPlan{});
+  add_to_count(*o, static_cast<std::uint32_t>(c.request.arg[0]));
+  p.fds[c.request.fd] = std::move(o);
+  return Outcome::done;
+}
+
+void KernelServer::add_to_count(Object& o, std::uint64_t n) {
+  if (n == 0) return;
+  o.count += n;
+  const std::byte tick{1};
+  (void)kernel_->send(o.feeder, std::span(&tick, 1));  // a full buffer: epoll heard already
+}
+
+KernelServer::Outcome KernelServer::eventfd_write(Object& o, Call& c) {
+  std::uint64_t n = 0;
+  if (c.payload.size() < sizeof n) {
+    c.fail(EINVAL);
+    return Outcome::done;
+  }
+  std::memcpy(&n, c.payload.data(), sizeof n);
+  if (n > kEventfdMost) {
+    c.fail(EINVAL);
+    return Outcome::done;
+  }
+  if (n > kEventfdMost - o.count) {
+    if (!o.nonblocking) return Outcome::parked;
+    c.fail(EAGAIN);
+    return Outcome::done;
+  }
+  add_to_count(o, n);
+  c.result = sizeof n;
+  return Outcome::done;
+}
+
+KernelServer::Outcome KernelServer::eventfd_read(Object& o, Call& c) {
+  if (c.request.arg[1] < static_cast<std::int64_t>(sizeof(std::uint64_t))) {
+    c.fail(EINVAL);
+    return Outcome::done;
+  }
+  if (o.count == 0) {
+    if (!o.nonblocking) return Outcome::parked;
+    c.fail(EAGAIN);
+    return Outcome::done;
+  }
+  const std::uint64_t taken = o.semaphore ? 1 : o.count;
+  o.count -= taken;
+  if (o.count == 0) {
+    std::byte ticks[256];
+    while (value_or(kernel_->recv(o.handle, ticks), std::size_t{0}) > 0) {
+    }
+  }
+  c.put(taken);
+  c.result = sizeof taken;
   return Outcome::done;
 }
 
@@ -665,8 +859,26 @@ KernelServer::Outcome KernelServer::do_connect(Process& p, Call& c, bool first) 
 }
 
 KernelServer::Outcome KernelServer::do_send(Process& p, Call& c, bool first) {
-  auto o = socket_at(p, c.request.fd, c);
+  auto o = stream_at(p, c.request.fd, c);
   if (!o) return Outcome::done;
+  switch (o->kind) {
+    case Object::Kind::eventfd:
+      return eventfd_write(*o, c);
+    case Object::Kind::pipe_read:
+      c.fail(EBADF);  // opened for reading only
+      return Outcome::done;
+    case Object::Kind::pipe_write:
+      if (!o->pipe->reader) {  // pipe_write(): no reader left, whatever was written before
+        if (c.progress == 0)
+          c.fail(EPIPE);
+        else
+          c.result = static_cast<std::int64_t>(c.progress);
+        return Outcome::done;
+      }
+      break;
+    default:
+      break;
+  }
   const bool nonblocking = o->nonblocking || (c.request.arg[0] & abi::kMsgDontWait) != 0;
   if (first && !nonblocking)
     c.deadline = deadline_after(now(), timeout_or_none(o->send_timeout_ns));
@@ -687,8 +899,13 @@ KernelServer::Outcome KernelServer::do_send(Process& p, Call& c, bool first) {
 }
 
 KernelServer::Outcome KernelServer::do_recv(Process& p, Call& c, bool first) {
-  auto o = socket_at(p, c.request.fd, c);
+  auto o = stream_at(p, c.request.fd, c);
   if (!o) return Outcome::done;
+  if (o->kind == Object::Kind::eventfd) return eventfd_read(*o, c);
+  if (o->kind == Object::Kind::pipe_write) {
+    c.fail(EBADF);  // opened for writing only
+    return Outcome::done;
+  }
   const std::int64_t flags = c.request.arg[0];
   if ((flags & abi::kMsgPeek) != 0) {
     c.fail(EOPNOTSUPP);  // docs/exec.md: not modelled yet
@@ -869,8 +1086,20 @@ KernelServer::Outcome KernelServer::do_nonblocking(Process& p, Call& c, bool set
 }
 
 KernelServer::Outcome KernelServer::do_bytes_readable(Process& p, Call& c) {
-  auto o = socket_at(p, c.request.fd, c);
+  auto o = stream_at(p, c.request.fd, c);
   if (!o) return Outcome::done;
+  if (o->kind == Object::Kind::eventfd) {
+    c.fail(ENOTTY);  // eventfd has no ioctls
+    return Outcome::done;
+  }
+  if (o->pipe) {  // either end: the bytes in the pipe, delivered to the reader's side or not
+    std::size_t bytes = 0;
+    if (const fake::Socket* r = kernel_->socket_at(o->pipe->read_end)) bytes += r->received.size();
+    if (const fake::Socket* w = kernel_->socket_at(o->pipe->write_end))
+      bytes += w->unacknowledged.size();
+    c.result = static_cast<std::int64_t>(bytes);
+    return Outcome::done;
+  }
   const fake::SocketFacts f = kernel_->socket_at(o->handle)->facts();
   if (f.listening)
     c.fail(EINVAL);
@@ -879,12 +1108,31 @@ KernelServer::Outcome KernelServer::do_bytes_readable(Process& p, Call& c) {
   return Outcome::done;
 }
 
-// poll(2)'s revents for a socket: what tcp_poll() says, limited to the asked bits, plus HUP and
-// ERR, which poll reports whether asked or not.
-std::uint32_t KernelServer::poll_bits(Handle h, std::uint32_t asked) {
-  fake::Socket* s = kernel_->socket_at(h);
+// poll(2)'s revents for an object, limited to the asked bits, plus HUP and ERR, which poll reports
+// whether asked or not. A socket's are what tcp_poll() says; a pipe end's what pipe_poll() says
+// (the read end: IN with bytes, HUP once no writer is left; the write end: OUT with room, ERR once
+// no reader is left); an eventfd's what eventfd_poll() says (IN while the count is not zero).
+std::uint32_t KernelServer::poll_bits(const Object& o, std::uint32_t asked) {
+  if (o.kind == Object::Kind::epoll) return 0;  // an epoll instance in poll: docs/exec.md
+  fake::Socket* s = kernel_->socket_at(o.handle);
   if (s == nullptr) return abi::kPollNval;
-  const fake::rules::LinuxPollBits bits = fake::rules::linux_poll(s->facts());
+  fake::rules::LinuxPollBits bits;
+  switch (o.kind) {
+    case Object::Kind::pipe_read:
+      bits.in = !s->received.empty();
+      bits.hup = !o.pipe->writer;
+      break;
+    case Object::Kind::pipe_write:
+      bits.out = s->has_send_space();
+      bits.err = !o.pipe->reader;
+      break;
+    case Object::Kind::eventfd:
+      bits.in = o.count > 0;
+      bits.out = o.count < kEventfdMost;
+      break;
+    default:
+      bits = fake::rules::linux_poll(s->facts());
+  }
   std::uint32_t r = 0;
   if (bits.in) r |= asked & (abi::kPollIn | abi::kPollRdNorm);
   if (bits.out) r |= asked & (abi::kPollOut | abi::kPollWrNorm);
@@ -903,11 +1151,7 @@ KernelServer::Outcome KernelServer::do_poll(Process& p, Call& c, bool first) {
     e.revents = 0;
     if (e.fd < 0) continue;
     const auto o = object_at(p, e.fd);
-    // An epoll instance in poll reports nothing: docs/exec.md.
-    const std::uint32_t bits = !o                                ? abi::kPollNval
-                               : o->kind == Object::Kind::socket ? poll_bits(o->handle, e.events)
-                                                                 : 0;
-    e.revents = static_cast<std::uint16_t>(bits);
+    e.revents = static_cast<std::uint16_t>(o ? poll_bits(*o, e.events) : abi::kPollNval);
     if (e.revents != 0) ++ready;
   }
   if (ready == 0 && c.request.arg[0] != 0) {
@@ -942,11 +1186,23 @@ KernelServer::Outcome KernelServer::do_select(Process& p, Call& c, bool first) {
     if (!r && !w && !x) continue;
     ++sockets;
     const auto o = object_at(p, fd);
-    fake::Socket* s =
-        o && o->kind == Object::Kind::socket ? kernel_->socket_at(o->handle) : nullptr;
+    fake::Socket* s = o && o->is_stream() ? kernel_->socket_at(o->handle) : nullptr;
     if (s == nullptr) {
       c.fail(EBADF);
       return Outcome::done;
+    }
+    if (o->kind != Object::Kind::socket) {
+      if (win32) {
+        c.fail(ENOTSOCK);  // Winsock's select takes sockets only (WSAENOTSOCK)
+        return Outcome::done;
+      }
+      // Linux's select on a pipe or an eventfd: its poll bits, as select's POLLIN_SET (IN, HUP,
+      // ERR) and POLLOUT_SET (OUT, ERR).
+      const std::uint32_t bits = poll_bits(*o, abi::kPollIn | abi::kPollOut);
+      if (r && (bits & (abi::kPollIn | abi::kPollHup | abi::kPollErr)) != 0)
+        mark(found.read, fd), ++count;
+      if (w && (bits & (abi::kPollOut | abi::kPollErr)) != 0) mark(found.write, fd), ++count;
+      continue;
     }
     Interest interest = Interest::none;
     if (r) interest |= Interest::read;
@@ -998,7 +1254,7 @@ KernelServer::Outcome KernelServer::do_epoll_ctl(Process& p, Call& c) {
     c.fail(EBADF);
     return Outcome::done;
   }
-  if (target->kind != Object::Kind::socket || target == ep) {
+  if (target->kind == Object::Kind::epoll) {
     c.fail(EINVAL);  // an epoll inside an epoll is not modelled: docs/exec.md
     return Outcome::done;
   }
@@ -1030,7 +1286,7 @@ KernelServer::Outcome KernelServer::do_epoll_ctl(Process& p, Call& c) {
   if (!s.ok())
     c.fail(s.error());
   else if (c.request.arg[0] != abi::kEpollCtlDel)
-    ep->asked[target->handle] = events;
+    ep->asked[target->handle] = Object::Registration{events, target};
   return Outcome::done;
 }
 
@@ -1055,8 +1311,9 @@ KernelServer::Outcome KernelServer::do_epoll_wait(Process& p, Call& c, bool firs
   std::int64_t reported = 0;
   for (std::size_t i = 0; i < *n; ++i) {
     const auto asked = ep->asked.find(events[i].handle);
-    const std::uint32_t wanted = asked == ep->asked.end() ? 0 : asked->second;
-    const std::uint32_t bits = poll_bits(events[i].handle, wanted);
+    if (asked == ep->asked.end()) continue;
+    const std::shared_ptr<Object> target = asked->second.object.lock();
+    const std::uint32_t bits = target ? poll_bits(*target, asked->second.events) : 0;
     if (bits == 0) continue;
     c.put(EpollEvent{bits, 0, events[i].token});
     ++reported;

@@ -22,6 +22,7 @@
 #include <ostream>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "muxlab/clock.hpp"
@@ -119,11 +120,18 @@ class KernelServer {
   Outcome do_epoll_ctl(Process& p, Call& c);
   Outcome do_epoll_wait(Process& p, Call& c, bool first);
   Outcome do_sleep(Process& p, Call& c, bool first);
+  Outcome do_pipe(Process& p, Call& c);
+  Outcome do_eventfd(Process& p, Call& c);
+  Outcome eventfd_write(Object& o, Call& c);
+  Outcome eventfd_read(Object& o, Call& c);
+  void add_to_count(Object& eventfd, std::uint64_t n);
+  Result<std::pair<Handle, Handle>> connected_pair();
 
   std::shared_ptr<Object> object_at(Process& p, int fd) const;
   std::shared_ptr<Object> socket_at(Process& p, int fd, Call& c) const;
+  std::shared_ptr<Object> stream_at(Process& p, int fd, Call& c) const;
   void release(std::shared_ptr<Object> object);
-  std::uint32_t poll_bits(Handle h, std::uint32_t asked);
+  std::uint32_t poll_bits(const Object& o, std::uint32_t asked);
   void trace_call(const Process& p, const Call& c);
 
   ServerConfig config_;

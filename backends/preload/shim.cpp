@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/select.h>
@@ -105,6 +106,11 @@ bool is_socket(int fd) {
   const Kind k = kind_of(fd);
   return k == Kind::inet_socket || k == Kind::unix_socket;
 }
+// What read(2) and write(2) reach on the fake kernel: a socket, a pipe end or an eventfd.
+bool is_stream(int fd) {
+  const Kind k = kind_of(fd);
+  return k != Kind::real && k != Kind::epoll;
+}
 void set_kind(int fd, Kind k) {
   if (fd >= 0 && fd < kTracked) g_kind[fd].store(static_cast<unsigned char>(k));
 }
@@ -166,19 +172,35 @@ timespec timespec_of(long long ns) {
                   static_cast<long>(ns % 1'000'000'000LL)};
 }
 
-// A placeholder: a real descriptor holding the fake object's number.
+// A placeholder: a real descriptor of the same type (fstat tells a socket, an epoll instance and
+// an eventfd apart) holding the fake object's number. Pipes take two: make_pipe_placeholders.
 int make_placeholder(Kind kind, bool cloexec) {
   REAL(socket);
   REAL(epoll_create1);
+  REAL(eventfd);
   REAL(close);
-  const int fd = kind == Kind::epoll
-                     ? real_epoll_create1(cloexec ? EPOLL_CLOEXEC : 0)
+  const int fd = kind == Kind::epoll ? real_epoll_create1(cloexec ? EPOLL_CLOEXEC : 0)
+                 : kind == Kind::eventfd
+                     ? real_eventfd(0, cloexec ? EFD_CLOEXEC : 0)
                      : real_socket(AF_UNIX, SOCK_STREAM | (cloexec ? SOCK_CLOEXEC : 0), 0);
   if (fd >= kTracked) {
     real_close(fd);
     return fail(EMFILE);
   }
   return fd;
+}
+
+// A real pipe's two ends, which nothing will ever be written to, as a fake pipe's placeholders.
+int make_pipe_placeholders(int ends[2], bool cloexec) {
+  REAL(pipe2);
+  REAL(close);
+  if (real_pipe2(ends, cloexec ? O_CLOEXEC : 0) < 0) return -1;
+  if (ends[0] >= kTracked || ends[1] >= kTracked) {
+    real_close(ends[0]);
+    real_close(ends[1]);
+    return fail(EMFILE);
+  }
+  return 0;
 }
 
 void drop_placeholder(int fd) {
@@ -543,6 +565,56 @@ int socketpair(int domain, int type, int protocol, int sv[2]) {
   return 0;
 }
 
+int pipe2(int ends[2], int flags) {
+  REAL(pipe2);
+  if (g_channel < 0) return real_pipe2(ends, flags);
+  if (ends == nullptr) return fail(EFAULT);
+  // O_DIRECT (packet mode) is not modelled: docs/exec.md.
+  if ((flags & ~(O_CLOEXEC | O_NONBLOCK)) != 0) return fail(EINVAL);
+  int placeholders[2];
+  if (make_pipe_placeholders(placeholders, (flags & O_CLOEXEC) != 0) < 0) return -1;
+  const Answer a = call(Op::pipe, placeholders[0], placeholders[1], (flags & O_NONBLOCK) != 0);
+  if (a.result < 0) {
+    drop_placeholder(placeholders[0]);
+    drop_placeholder(placeholders[1]);
+    return static_cast<int>(returned(a));
+  }
+  set_kind(placeholders[0], Kind::pipe_read);
+  set_kind(placeholders[1], Kind::pipe_write);
+  ends[0] = placeholders[0];
+  ends[1] = placeholders[1];
+  return 0;
+}
+
+int pipe(int ends[2]) {
+  return pipe2(ends, 0);
+}
+
+int eventfd(unsigned int count, int flags) {
+  REAL(eventfd);
+  if (g_channel < 0) return real_eventfd(count, flags);
+  if ((flags & ~(EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE)) != 0) return fail(EINVAL);
+  const int fd = make_placeholder(Kind::eventfd, (flags & EFD_CLOEXEC) != 0);
+  if (fd < 0) return -1;
+  const Answer a =
+      call(Op::eventfd, fd, count, (flags & EFD_NONBLOCK) != 0, (flags & EFD_SEMAPHORE) != 0);
+  if (a.result < 0) {
+    drop_placeholder(fd);
+    return static_cast<int>(returned(a));
+  }
+  set_kind(fd, Kind::eventfd);
+  return fd;
+}
+
+// glibc's own, which call its internal read and write, out of this library's reach.
+int eventfd_read(int fd, eventfd_t* value) {
+  return read(fd, value, sizeof *value) == sizeof *value ? 0 : -1;
+}
+
+int eventfd_write(int fd, eventfd_t value) {
+  return write(fd, &value, sizeof value) == sizeof value ? 0 : -1;
+}
+
 int bind(int fd, const sockaddr* at, socklen_t length) {
   REAL(bind);
   if (!is_socket(fd)) return real_bind(fd, at, length);
@@ -614,13 +686,13 @@ ssize_t sendmsg(int fd, const msghdr* message, int flags) {
 
 ssize_t write(int fd, const void* data, size_t size) {
   REAL(write);
-  if (!is_socket(fd)) return real_write(fd, data, size);
+  if (!is_stream(fd)) return real_write(fd, data, size);
   return fake_send(fd, data, size, 0);
 }
 
 ssize_t writev(int fd, const iovec* iov, int count) {
   REAL(writev);
-  if (!is_socket(fd)) return real_writev(fd, iov, count);
+  if (!is_stream(fd)) return real_writev(fd, iov, count);
   return fake_sendv(fd, iov, count, 0);
 }
 
@@ -654,7 +726,7 @@ ssize_t recvmsg(int fd, msghdr* message, int flags) {
 
 ssize_t read(int fd, void* into, size_t size) {
   REAL(read);
-  if (!is_socket(fd)) {
+  if (!is_stream(fd)) {
     if (kind_of(fd) == Kind::epoll) return fail(EINVAL);
     return real_read(fd, into, size);
   }
@@ -663,7 +735,7 @@ ssize_t read(int fd, void* into, size_t size) {
 
 ssize_t readv(int fd, const iovec* iov, int count) {
   REAL(readv);
-  if (!is_socket(fd)) return real_readv(fd, iov, count);
+  if (!is_stream(fd)) return real_readv(fd, iov, count);
   return fake_recvv(fd, iov, count, 0);
 }
 
@@ -791,7 +863,7 @@ int ioctl(int fd, unsigned long request, ...) {
   va_start(list, request);
   void* argument = va_arg(list, void*);
   va_end(list);
-  if (!is_socket(fd)) return real_ioctl(fd, request, argument);
+  if (!is_stream(fd)) return real_ioctl(fd, request, argument);
   if (request == FIONBIO) {
     if (argument == nullptr) return fail(EFAULT);
     return static_cast<int>(
