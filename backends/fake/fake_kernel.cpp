@@ -9,6 +9,7 @@
 #include "fake_kernel.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <utility>
 
@@ -280,6 +281,18 @@ Result<std::size_t> FakeKernel::recv(Handle h, std::span<std::byte> into) {
     const std::size_t n = s.received.take(into);
     loopback_->window_opened(s);
     return n;
+  });
+}
+
+Result<std::size_t> FakeKernel::peek(Handle h, std::span<std::byte> into) {
+  return socket_call(h, "recv", [&](Socket& s) -> Result<std::size_t> {
+    if (s.state == TcpState::listening)
+      return failure(Errc::not_connected, "recv", h, "is listening");
+    if (into.empty()) return std::size_t{0};
+    if (s.received.empty()) return recv_without_data(s, h);
+    const std::span<const std::byte> front = s.received.front(into.size());
+    std::memcpy(into.data(), front.data(), front.size());
+    return front.size();
   });
 }
 

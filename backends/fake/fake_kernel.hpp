@@ -104,6 +104,8 @@ class FakeKernel final : public Net, public Clock, public KernelControls {
   Status set_receive_buffer(Handle h, std::size_t bytes) override;
   Result<std::size_t> send_buffer(Handle h) override;
   Result<Endpoint> local_endpoint(Handle h) override;
+  // recv(MSG_PEEK): the bytes recv would take, left where they are. Errors as recv's.
+  Result<std::size_t> peek(Handle h, std::span<std::byte> into);
   // getpeername: where a connected socket (or one connecting) leads; not_connected otherwise.
   Result<Endpoint> peer_endpoint(Handle h);
 

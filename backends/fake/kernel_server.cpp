@@ -438,6 +438,7 @@ void KernelServer::expire_deadlines() {
             c.result = static_cast<std::int64_t>(c.progress);
           else
             c.fail(EAGAIN);
+          if (c.request.op == Op::recv) c.out.resize(c.result == -1 ? 0 : c.progress);
       }
     }
     it = parked_.erase(it);
@@ -907,11 +908,9 @@ KernelServer::Outcome KernelServer::do_recv(Process& p, Call& c, bool first) {
     return Outcome::done;
   }
   const std::int64_t flags = c.request.arg[0];
-  if ((flags & abi::kMsgPeek) != 0) {
-    c.fail(EOPNOTSUPP);  // docs/exec.md: not modelled yet
-    return Outcome::done;
-  }
+  const bool peek = (flags & abi::kMsgPeek) != 0;
   const bool nonblocking = o->nonblocking || (flags & abi::kMsgDontWait) != 0;
+  // MSG_PEEK with MSG_WAITALL waits for the whole count to be there, then copies it.
   const bool wait_all = (flags & abi::kMsgWaitAll) != 0 && !nonblocking;
   const auto wanted = static_cast<std::size_t>(
       std::clamp<std::int64_t>(c.request.arg[1], 0, static_cast<std::int64_t>(kMaxPayload)));
@@ -920,7 +919,15 @@ KernelServer::Outcome KernelServer::do_recv(Process& p, Call& c, bool first) {
   c.out.resize(wanted);
   for (;;) {
     Result<std::size_t> got =
-        kernel_->recv(o->handle, std::span<std::byte>(c.out).subspan(c.progress));
+        peek ? kernel_->peek(o->handle, c.out)
+             : kernel_->recv(o->handle, std::span<std::byte>(c.out).subspan(c.progress));
+    if (peek && got) {  // a peek starts from the front every time
+      c.progress = *got;
+      const fake::Socket* s = kernel_->socket_at(o->handle);
+      const bool more_may_come = s != nullptr && !s->peer_finished && !s->read_shut;
+      if (!wait_all || *got == 0 || *got == wanted || !more_may_come) break;
+      return Outcome::parked;
+    }
     if (got) {
       c.progress += *got;
       if (*got == 0 || !wait_all || c.progress == wanted) break;
