@@ -61,6 +61,12 @@ enum class Op : std::uint32_t {
   pipe,          // fd: the read end's placeholder; arg0: the write end's; arg1: non-blocking
   eventfd,       // fd: the placeholder; arg0: the initial count; arg1: non-blocking;
                  // arg2: EFD_SEMAPHORE
+  fork,          // sent with the child's channel (SCM_RIGHTS): the host gives it to
+                 // KernelServer::fork. Reply: the child's logical process id. The child's first
+                 // message on its channel is hello
+  wait_child,    // arg0: waitpid's pid (-1: any child); arg1: WNOHANG. Reply: the real pid of
+                 // a forked child that has ended (the shim then reaps it for real), 0 with WNOHANG
+                 // when none has yet, or -1 ECHILD when no forked child matches (the real call)
 };
 
 // What a descriptor names, in the hello reply: an exec'd image learns which of the descriptors it

@@ -177,6 +177,10 @@ const char* op_name(Op op) {
       return "pipe";
     case Op::eventfd:
       return "eventfd";
+    case Op::fork:
+      return "fork";
+    case Op::wait_child:
+      return "waitpid";
     case Op::poll:
       return "poll";
     case Op::select:
@@ -319,6 +323,11 @@ struct KernelServer::Process {
   std::string name;
   std::int64_t pid = 0;
   bool live = true;
+  ProcessId parent = 0;  // the process that forked it; 0: started by muxlab exec
+  bool waited = false;   // its end was reported to its parent's waitpid
+  // Children forked by the call in hand: they exist once the reply reaches this process, and say
+  // hello then.
+  std::vector<ProcessId> unborn;
   std::map<int, std::shared_ptr<Object>> fds;  // ordered: an exit closes them in fd order
   std::optional<Call> call;                    // the call in hand or parked
   Time parked_since{};
@@ -333,17 +342,26 @@ KernelServer::KernelServer(ServerConfig config)
 KernelServer::~KernelServer() = default;
 
 ProcessId KernelServer::add_process(std::string name) {
+  const ProcessId id = new_process(std::move(name));
+  ready_.push_back(Ready{now(), random_.next(), id});  // resumed first to say hello
+  return id;
+}
+
+ProcessId KernelServer::new_process(std::string name) {
   const auto id = static_cast<ProcessId>(processes_.size() + 1);
   auto p = std::make_unique<Process>();
   p->id = id;
   p->name = std::move(name);
   processes_.emplace(id, std::move(p));
-  ready_.push_back(Ready{now(), random_.next(), id});  // resumed first to say hello
   return id;
 }
 
 KernelServer::Process& KernelServer::process(ProcessId p) {
   return *processes_.at(p);
+}
+
+std::int64_t KernelServer::pid_of(ProcessId p) const {
+  return processes_.at(p)->pid;
 }
 
 bool KernelServer::is_live(ProcessId p) const {
@@ -361,7 +379,10 @@ KernelServer::Next KernelServer::next(Time limit) {
       });
       const ProcessId id = first->process;
       ready_.erase(first);
-      sent_ = std::exchange(process(id).reply, {});
+      Process& p = process(id);
+      sent_ = std::exchange(p.reply, {});
+      for (ProcessId child : std::exchange(p.unborn, {}))
+        ready_.push_back(Ready{now(), random_.next(), child});
       return Next{Next::Kind::resume, id, sent_};
     }
     if (parked_.empty()) return Next{};
@@ -477,6 +498,24 @@ void KernelServer::handle(ProcessId id, std::span<const std::byte> message) {
   recheck_parked();
 }
 
+ProcessId KernelServer::fork(ProcessId parent, std::span<const std::byte> message) {
+  Process& p = process(parent);
+  const ProcessId id = new_process(fmt::format("{} (fork of p{})", p.name, parent));
+  Process& child = process(id);
+  child.parent = parent;
+  p.unborn.push_back(id);
+  child.fds = p.fds;  // the same open file descriptions: a socket closes when both have closed it
+  Call& c = p.call.emplace();
+  std::memcpy(&c.request, message.data(), std::min(message.size(), sizeof(Request)));
+  kernel_->set_owner(parent);
+  kernel_->begin_call();
+  c.result = id;
+  finish(p, c);
+  make_ready(p);
+  recheck_parked();
+  return id;
+}
+
 void KernelServer::finish(Process& p, Call& c) {
   trace_call(p, c);
   const Reply reply{c.result, c.error, static_cast<std::uint32_t>(c.out.size())};
@@ -561,6 +600,11 @@ KernelServer::Outcome KernelServer::attempt(Process& p, Call& c, bool first) {
       return do_sleep(p, c, first);
     case Op::pipe:
       return do_pipe(p, c);
+    case Op::fork:
+      c.fail(EINVAL);  // only with a channel for the child: fork()
+      return Outcome::done;
+    case Op::wait_child:
+      return do_wait_child(p, c);
     case Op::eventfd:
       return do_eventfd(p, c);
   }
@@ -1335,6 +1379,29 @@ KernelServer::Outcome KernelServer::do_epoll_wait(Process& p, Call& c, bool firs
   return Outcome::done;
 }
 
+// waitpid in a process that forked: it waits, in virtual time, for a forked child to end. Children
+// started otherwise (posix_spawn, system) are the real call's.
+KernelServer::Outcome KernelServer::do_wait_child(Process& p, Call& c) {
+  const std::int64_t wanted = c.request.arg[0];
+  bool any = false;
+  for (auto& [id, child] : processes_) {
+    if (child->parent != p.id || child->waited) continue;
+    if (wanted > 0 && child->pid != wanted) continue;
+    any = true;
+    if (!child->live) {
+      child->waited = true;
+      c.result = child->pid;
+      return Outcome::done;
+    }
+  }
+  if (!any) {
+    c.fail(ECHILD);
+    return Outcome::done;
+  }
+  if (c.request.arg[1] != 0) return Outcome::done;  // WNOHANG: 0, none has ended yet
+  return Outcome::parked;
+}
+
 KernelServer::Outcome KernelServer::do_sleep(Process&, Call& c, bool first) {
   if (first) {
     const std::int64_t ns = std::max<std::int64_t>(c.request.arg[0], 0);
@@ -1377,6 +1444,10 @@ std::string KernelServer::deadlock_report() const {
       case Op::connect:
         what = fmt::format("connect on fd {}, blocking", r.fd);
         break;
+      case Op::wait_child:
+        what = r.arg[0] > 0 ? fmt::format("waitpid for pid {}", r.arg[0])
+                            : std::string("waitpid for any child");
+        break;
       default:
         what = fmt::format("{} on fd {}", op_name(r.op), r.fd);
         break;
@@ -1387,11 +1458,26 @@ std::string KernelServer::deadlock_report() const {
   return report;
 }
 
+// A real pid as the trace names it: the logical process that has it, or the number itself
+// (0, -1: none, any).
+std::string KernelServer::logical_name(std::int64_t pid) const {
+  for (const auto& [id, p] : processes_)
+    if (pid > 0 && p->pid == pid) return fmt::format("p{}", id);
+  return std::to_string(pid);
+}
+
 void KernelServer::trace_call(const Process& p, const Call& c) {
   if (trace_ == nullptr) return;
   const Request& r = c.request;
   if (r.op == Op::hello) {  // its argument is the real pid, which differs from run to run
     *trace_ << fmt::format("{} p{} hello\n", nanoseconds(now()), p.id);
+    return;
+  }
+  if (r.op == Op::wait_child) {  // real pids differ from run to run: name the processes
+    *trace_ << fmt::format(
+        "{} p{} waitpid for={} nohang={} = {}\n", nanoseconds(now()), p.id, logical_name(r.arg[0]),
+        r.arg[1],
+        c.result == -1 ? std::string("-1 ") + errno_name(c.error) : logical_name(c.result));
     return;
   }
   std::string line = fmt::format("{} p{} {} fd={} args={},{},{},{}", nanoseconds(now()), p.id,

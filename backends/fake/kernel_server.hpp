@@ -69,6 +69,12 @@ class KernelServer {
 
   // The request `message` of the process that was just resumed.
   void handle(ProcessId p, std::span<const std::byte> message);
+  // The request `message` is Op::fork, and it came with a channel for the child: the child is a
+  // new process sharing the parent's descriptors, ready to say hello. The parent's reply is the
+  // child's id, returned.
+  ProcessId fork(ProcessId parent, std::span<const std::byte> message);
+  // The real pid a process gave in its hello (0 before).
+  std::int64_t pid_of(ProcessId p) const;
   // The process's channel closed: it ended. Its descriptors close, as the kernel closes them.
   void exited(ProcessId p);
   // Forget a process that never said hello and will not (it was stopped).
@@ -90,6 +96,7 @@ class KernelServer {
   enum class Outcome : std::uint8_t { done, parked };
 
   Process& process(ProcessId p);
+  ProcessId new_process(std::string name);
   Outcome attempt(Process& p, Call& call, bool first);
   void finish(Process& p, Call& call);
   void make_ready(Process& p);
@@ -121,6 +128,7 @@ class KernelServer {
   Outcome do_epoll_wait(Process& p, Call& c, bool first);
   Outcome do_sleep(Process& p, Call& c, bool first);
   Outcome do_pipe(Process& p, Call& c);
+  Outcome do_wait_child(Process& p, Call& c);
   Outcome do_eventfd(Process& p, Call& c);
   Outcome eventfd_write(Object& o, Call& c);
   Outcome eventfd_read(Object& o, Call& c);
@@ -133,6 +141,7 @@ class KernelServer {
   void release(std::shared_ptr<Object> object);
   std::uint32_t poll_bits(const Object& o, std::uint32_t asked);
   void trace_call(const Process& p, const Call& c);
+  std::string logical_name(std::int64_t pid) const;
 
   ServerConfig config_;
   std::shared_ptr<fake::FakeKernel> kernel_;

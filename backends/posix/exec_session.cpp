@@ -31,9 +31,9 @@ namespace {
 
 struct Child {
   ProcessId id = 0;
-  pid_t pid = -1;
+  pid_t pid = -1;  // -1 for a forked one: not muxlab's child, so never waited for here
   int channel = -1;
-  bool background = false;
+  bool background = false;  // forked ones too: their parent, not the run, waits for them
   bool ended = false;
   int status = 0;  // as muxlab exec reports it: the exit code, or 128 + the signal
   std::string command;
@@ -79,6 +79,9 @@ int exit_code_of(int wait_status) {
 
 // SIGTERM, a second to end, then SIGKILL; reaps them all.
 void stop(std::vector<Child>& children) {
+  // Forked ones end when their channels close (the shim exits when its server is gone).
+  for (Child& c : children)
+    if (c.pid < 0 && c.channel >= 0) close(std::exchange(c.channel, -1)), c.ended = true;
   for (Child& c : children)
     if (!c.ended) kill(c.pid, SIGTERM);
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(1);
@@ -99,6 +102,32 @@ void stop(std::vector<Child>& children) {
       }
     }
   }
+}
+
+// One message from a channel, and the descriptor that came with it, if any (else `passed` stays
+// -1). Returns what recvmsg does.
+ssize_t receive(int channel, std::vector<std::byte>& into, int& passed) {
+  iovec part{into.data(), into.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  msghdr message{};
+  message.msg_iov = &part;
+  message.msg_iovlen = 1;
+  message.msg_control = control;
+  message.msg_controllen = sizeof control;
+  ssize_t got;
+  while ((got = recvmsg(channel, &message, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
+  }
+  for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+      std::memcpy(&passed, CMSG_DATA(c), sizeof passed);
+  return got;
+}
+
+bool is_fork(std::span<const std::byte> request) {
+  Request r{};
+  if (request.size() < sizeof r) return false;
+  std::memcpy(&r, request.data(), sizeof r);
+  return r.op == Op::fork;
 }
 
 }  // namespace
@@ -209,21 +238,30 @@ int run_exec(const ExecOptions& options, const std::vector<ExecProgram>& program
     if (!next.reply.empty() &&
         send(child.channel, next.reply.data(), next.reply.size(), MSG_NOSIGNAL) < 0)
       gone = true;
-    ssize_t got = -1;
-    while (!gone && (got = recv(child.channel, message.data(), message.size(), 0)) < 0 &&
-           errno == EINTR) {
-    }
-    if (gone || got <= 0) {
+    int passed = -1;  // a channel for a forked child comes with its parent's fork request
+    const ssize_t got = gone ? -1 : receive(child.channel, message, passed);
+    if (got <= 0) {
       int status = 0;
-      waitpid(child.pid, &status, 0);
+      if (child.pid > 0) waitpid(child.pid, &status, 0);
       child.ended = true;
       child.status = exit_code_of(status);
       close(std::exchange(child.channel, -1));
       server.exited(child.id);
       continue;
     }
-    server.handle(child.id,
-                  std::span<const std::byte>(message.data(), static_cast<std::size_t>(got)));
+    const auto request = std::span<const std::byte>(message.data(), static_cast<std::size_t>(got));
+    if (passed >= 0 && is_fork(request)) {
+      Child forked;
+      forked.id = server.fork(child.id, request);
+      forked.channel = passed;
+      forked.background = true;
+      forked.command = child.command;
+      index[forked.id] = children.size();
+      children.push_back(std::move(forked));  // `child` is not used after this
+      continue;
+    }
+    if (passed >= 0) close(passed);
+    server.handle(child.id, request);
   }
   stop(children);
   for (Child& c : children)

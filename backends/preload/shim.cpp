@@ -28,6 +28,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,6 +66,7 @@ constexpr int kTracked = 1 << 16;  // fake objects get descriptor numbers below 
 
 std::atomic<unsigned char> g_kind[kTracked];  // a Kind per descriptor number
 int g_channel = -1;                           // -1: not under muxlab exec; everything is real
+pid_t g_pid = 0;  // the process the channel belongs to: a vfork child shares g_channel, not this
 // One call at a time on the channel. Recursive, so that a call that fills one of the static
 // buffers below holds it from filling to reading back (ChannelLock) around the call inside.
 pthread_mutex_t g_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
@@ -127,16 +129,27 @@ struct Answer {
   std::size_t payload;  // bytes of reply payload copied into the caller's buffer
 };
 
-// One call on the fake kernel: the request and `payload` out, the reply back, its payload into
-// `into`. Blocks until the server answers, which is when this process has the baton again.
-Answer call(Op op, int fd, long long a0 = 0, long long a1 = 0, long long a2 = 0, long long a3 = 0,
-            const void* payload = nullptr, std::size_t payload_size = 0, void* into = nullptr,
-            std::size_t into_size = 0) {
+// One call on the fake kernel: the request and `payload` out (with descriptor `passed`, when not
+// -1), the reply back, its payload into `into`. Blocks until the server answers, which is when
+// this process has the baton again.
+Answer call_passing(int passed, Op op, int fd, long long a0 = 0, long long a1 = 0, long long a2 = 0,
+                    long long a3 = 0, const void* payload = nullptr, std::size_t payload_size = 0,
+                    void* into = nullptr, std::size_t into_size = 0) {
   Request request{op, fd, {a0, a1, a2, a3}, static_cast<std::uint32_t>(payload_size)};
   iovec out[2] = {{&request, sizeof request}, {const_cast<void*>(payload), payload_size}};
   msghdr message{};
   message.msg_iov = out;
   message.msg_iovlen = payload_size > 0 ? 2 : 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  if (passed >= 0) {
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    cmsghdr* c = CMSG_FIRSTHDR(&message);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof passed);
+    std::memcpy(CMSG_DATA(c), &passed, sizeof passed);
+  }
   const ChannelLock lock;
   while (syscall(SYS_sendmsg, g_channel, &message, MSG_NOSIGNAL) < 0)
     if (errno != EINTR) lost_server();
@@ -151,6 +164,12 @@ Answer call(Op op, int fd, long long a0 = 0, long long a1 = 0, long long a2 = 0,
   if (got < static_cast<long>(sizeof reply)) lost_server();
   const std::size_t payload_got = static_cast<std::size_t>(got) - sizeof reply;
   return Answer{reply.result, reply.error, payload_got < into_size ? payload_got : into_size};
+}
+
+Answer call(Op op, int fd, long long a0 = 0, long long a1 = 0, long long a2 = 0, long long a3 = 0,
+            const void* payload = nullptr, std::size_t payload_size = 0, void* into = nullptr,
+            std::size_t into_size = 0) {
+  return call_passing(-1, op, fd, a0, a1, a2, a3, payload, payload_size, into, into_size);
 }
 
 // The C convention: the result, or -1 with errno set.
@@ -233,11 +252,29 @@ ssize_t fake_send(int fd, const void* data, std::size_t size, int flags) {
   return static_cast<ssize_t>(sent);
 }
 
+// Bytes that reached a fake pipe's placeholder outside the shim: written through stdio, whose
+// writes are glibc's internal ones, by a program a forked child exec'd (subprocess's children).
+// They are read first, and instead of the end of the stream (docs/exec.md).
+std::size_t bytes_outside(int fd) {
+  int waiting = 0;
+  if (kind_of(fd) != Kind::pipe_read || syscall(SYS_ioctl, fd, FIONREAD, &waiting) < 0) return 0;
+  return waiting > 0 ? static_cast<std::size_t>(waiting) : 0;
+}
+
+ssize_t read_outside(int fd, void* into, std::size_t size) {
+  const std::size_t waiting = bytes_outside(fd);
+  if (waiting == 0 || size == 0) return 0;
+  return syscall(SYS_read, fd, into, size < waiting ? size : waiting);
+}
+
 ssize_t fake_recv(int fd, void* into, std::size_t size, int flags) {
   if (size > 0 && into == nullptr) return fail(EFAULT);
+  if (const ssize_t early = read_outside(fd, into, size); early > 0) return early;
   const std::size_t asked = size < kMaxPayload ? size : kMaxPayload;
   const Answer a =
       call(Op::recv, fd, flags, static_cast<long long>(asked), 0, 0, nullptr, 0, into, asked);
+  if (a.result == 0 || (a.result < 0 && a.error == EAGAIN))
+    if (const ssize_t late = read_outside(fd, into, size); late > 0) return late;
   return static_cast<ssize_t>(returned(a));
 }
 
@@ -463,19 +500,18 @@ void adopt_descriptors(const FakeDescriptor* fds, std::size_t count) {
 }
 
 // The channel moves to the highest descriptor the process may have, out of the program's way.
+// It is close-on-exec, except across this process's own exec calls (ExecWindow): a child started
+// by a path the shim does not follow (posix_spawn, system, popen, vfork) never has it, and runs on
+// the real kernel.
 __attribute__((constructor)) void connect_to_server() {
   const char* channel = getenv(kChannelVariable);
-  const char* owner = getenv("MUXLAB_EXEC_PID");
   if (channel == nullptr) return;
   const int fd = atoi(channel);
-  // A child started by a path the shim does not follow (posix_spawn, system) inherited the
-  // channel: it must not speak on its parent's line. It runs on the real kernel.
-  if (owner == nullptr || atoll(owner) != static_cast<long long>(getpid())) {
+  if (syscall(SYS_fcntl, fd, F_GETFD) < 0) {
     static const char message[] =
         "muxlab preload: a process started by posix_spawn, system or popen runs on the real "
         "kernel (docs/exec.md)\n";
     (void)!::write(2, message, sizeof message - 1);
-    syscall(SYS_close, fd);
     unsetenv(kChannelVariable);
     return;
   }
@@ -486,13 +522,15 @@ __attribute__((constructor)) void connect_to_server() {
                         : 4095;
   int moved = fd;
   if (fd < high) {
-    moved = static_cast<int>(syscall(SYS_fcntl, fd, F_DUPFD, high));
+    moved = static_cast<int>(syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, high));
     if (moved < 0)
       moved = fd;
     else
       syscall(SYS_close, fd);
   }
+  syscall(SYS_fcntl, moved, F_SETFD, FD_CLOEXEC);
   g_channel = moved;
+  g_pid = getpid();
   char number[16];
   std::snprintf(number, sizeof number, "%d", moved);
   setenv(kChannelVariable, number, 1);
@@ -765,6 +803,14 @@ int close(int fd) {
   REAL(close);
   if (g_channel >= 0 && fd == g_channel) return fail(EBADF);  // not the program's to close
   if (!is_fake(fd)) return real_close(fd);
+  if (const std::size_t lost = bytes_outside(fd); lost > 0) {
+    char message[160];
+    const int n = std::snprintf(message, sizeof message,
+                                "muxlab preload: %zu bytes written to pipe fd %d outside the shim "
+                                "were never read (docs/exec.md)\n",
+                                lost, fd);
+    (void)!::write(2, message, static_cast<std::size_t>(n));
+  }
   const Answer a = call(Op::close, fd);
   drop_placeholder(fd);
   return static_cast<int>(returned(a));
@@ -1171,13 +1217,178 @@ unsigned sleep(unsigned seconds) {
 
 // --- Processes --------------------------------------------------------------------------------
 
-// fork is not followed yet: the child would share its parent's channel (docs/exec.md).
+// fork is followed: the child gets a channel of its own, handed to the server before the real
+// fork, and becomes a process of the kernel's, sharing its parent's open descriptors. The lock
+// is held across the fork so that no other thread is mid-call on the line the child inherits;
+// the child's copy of it is made anew, since a mutex's owner is a thread of the parent.
 pid_t fork() {
   REAL(fork);
   if (g_channel < 0) return real_fork();
-  static const char message[] = "muxlab preload: fork is not supported under muxlab exec yet\n";
-  (void)!::write(2, message, sizeof message - 1);
-  return fail(ENOSYS);
+  int line[2];
+  if (syscall(SYS_socketpair, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, line) < 0) return -1;
+  pthread_mutex_lock(&g_lock);
+  const Answer a = call_passing(line[0], Op::fork, -1);
+  syscall(SYS_close, line[0]);
+  if (a.result < 0) {
+    pthread_mutex_unlock(&g_lock);
+    syscall(SYS_close, line[1]);
+    return static_cast<pid_t>(returned(a));
+  }
+  const pid_t pid = real_fork();
+  if (pid != 0) {
+    pthread_mutex_unlock(&g_lock);
+    syscall(SYS_close, line[1]);  // if the fork failed, the server sees the child's line close
+    return pid;
+  }
+  g_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+  // The child: its own line takes the parent's number, which the program cannot touch.
+  syscall(SYS_dup3, line[1], g_channel, O_CLOEXEC);
+  syscall(SYS_close, line[1]);
+  g_pid = getpid();
+  call(Op::hello, -1, g_pid);
+  return 0;
+}
+
+namespace {
+
+// The process's own exec lets the channel through, close-on-exec otherwise, so that the new image
+// says hello on it. Only when the new environment names the channel (else the image could not
+// find it), and not in a vfork child, which shares this memory but not the channel's ownership.
+class ExecWindow {
+ public:
+  explicit ExecWindow(char* const* environment) {
+    if (g_channel < 0 || getpid() != g_pid || !names_channel(environment)) return;
+    open_ = syscall(SYS_fcntl, g_channel, F_SETFD, 0) == 0;
+  }
+  ~ExecWindow() {  // the exec failed: this image goes on
+    if (open_) syscall(SYS_fcntl, g_channel, F_SETFD, FD_CLOEXEC);
+  }
+  ExecWindow(const ExecWindow&) = delete;
+  ExecWindow& operator=(const ExecWindow&) = delete;
+
+ private:
+  static bool names_channel(char* const* environment) {
+    const std::size_t length = std::strlen(kChannelVariable);
+    for (char* const* e = environment; e != nullptr && *e != nullptr; ++e)
+      if (std::strncmp(*e, kChannelVariable, length) == 0 && (*e)[length] == '=') return true;
+    return false;
+  }
+  bool open_ = false;
+};
+
+// The arguments of execl, execlp and execle up to the null one, in `argv` (at most kMost).
+constexpr int kMostExecArguments = 4096;
+bool gather_arguments(const char* first, va_list& list, char** argv) {
+  int n = 0;
+  for (const char* a = first; a != nullptr; a = va_arg(list, const char*)) {
+    if (n == kMostExecArguments - 1) return false;
+    argv[n++] = const_cast<char*>(a);
+  }
+  argv[n] = nullptr;
+  return true;
+}
+
+}  // namespace
+
+int execve(const char* path, char* const argv[], char* const envp[]) {
+  REAL(execve);
+  const ExecWindow window(envp);
+  return real_execve(path, argv, envp);
+}
+
+int execv(const char* path, char* const argv[]) {
+  REAL(execv);
+  const ExecWindow window(environ);
+  return real_execv(path, argv);
+}
+
+int execvp(const char* file, char* const argv[]) {
+  REAL(execvp);
+  const ExecWindow window(environ);
+  return real_execvp(file, argv);
+}
+
+int execvpe(const char* file, char* const argv[], char* const envp[]) {
+  REAL(execvpe);
+  const ExecWindow window(envp);
+  return real_execvpe(file, argv, envp);
+}
+
+int fexecve(int fd, char* const argv[], char* const envp[]) {
+  REAL(fexecve);
+  const ExecWindow window(envp);
+  return real_fexecve(fd, argv, envp);
+}
+
+int execl(const char* path, const char* arg, ...) {
+  char* argv[kMostExecArguments];
+  va_list list;
+  va_start(list, arg);
+  const bool fits = gather_arguments(arg, list, argv);
+  va_end(list);
+  return fits ? execv(path, argv) : fail(E2BIG);
+}
+
+int execlp(const char* file, const char* arg, ...) {
+  char* argv[kMostExecArguments];
+  va_list list;
+  va_start(list, arg);
+  const bool fits = gather_arguments(arg, list, argv);
+  va_end(list);
+  return fits ? execvp(file, argv) : fail(E2BIG);
+}
+
+int execle(const char* path, const char* arg, ...) {
+  char* argv[kMostExecArguments];
+  va_list list;
+  va_start(list, arg);
+  const bool fits = gather_arguments(arg, list, argv);
+  char* const* envp = fits ? va_arg(list, char* const*) : nullptr;
+  va_end(list);
+  return fits ? execve(path, argv, envp) : fail(E2BIG);
+}
+
+// vfork is fork here: POSIX allows it, and a vfork child shares its parent's channel and memory,
+// so it could neither speak on the one nor have a line of its own. CPython's subprocess uses it.
+pid_t vfork() {
+  return fork();
+}
+
+// waitpid for a forked child waits in virtual time, until the server has seen it end; then the
+// real call reaps it. Other children (posix_spawn, system) are the real call's.
+pid_t wait4(pid_t pid, int* status, int options, rusage* usage) {
+  REAL(wait4);
+  if (g_channel < 0) return real_wait4(pid, status, options, usage);
+  const Answer a = call(Op::wait_child, -1, pid, (options & WNOHANG) != 0);
+  if (a.result < 0) return real_wait4(pid, status, options, usage);  // no forked child matches
+  if (a.result == 0) return 0;                                       // WNOHANG: none ended yet
+  return real_wait4(static_cast<pid_t>(a.result), status, options & ~WNOHANG, usage);
+}
+
+pid_t waitpid(pid_t pid, int* status, int options) {
+  return wait4(pid, status, options, nullptr);
+}
+
+pid_t wait(int* status) {
+  return wait4(-1, status, 0, nullptr);
+}
+
+pid_t wait3(int* status, int options, rusage* usage) {
+  return wait4(-1, status, options, usage);
+}
+
+int waitid(idtype_t type, id_t id, siginfo_t* info, int options) {
+  REAL(waitid);
+  if (g_channel < 0 || (type != P_PID && type != P_ALL) || (options & WEXITED) == 0)
+    return real_waitid(type, id, info, options);
+  const Answer a = call(Op::wait_child, -1, type == P_PID ? static_cast<long long>(id) : -1,
+                        (options & WNOHANG) != 0);
+  if (a.result < 0) return real_waitid(type, id, info, options);
+  if (a.result == 0) {  // WNOHANG: none ended yet, which waitid says with a zero si_pid
+    if (info != nullptr) info->si_pid = 0;
+    return 0;
+  }
+  return real_waitid(P_PID, static_cast<id_t>(a.result), info, options & ~WNOHANG);
 }
 
 // --- Names: numeric IPv4 and a host table (localhost) -------------------------------------------
