@@ -45,14 +45,16 @@ constexpr std::string_view kUsage = R"(usage:
       0 lifts a bound.
   muxlab exec [--env fake:epoll|fake:poll|fake:select|fake:win32-select] [--seed N]
               [--trace FILE] [--fault NAME=VALUE]... [--timeout DURATION] [--background N]
-              -- PROGRAM ARGS... [::: PROGRAM ARGS... | :::& PROGRAM ARGS...]...
+              [--wall-limit DURATION] -- PROGRAM ARGS... [::: PROGRAM ARGS... | :::& ...]...
       Runs unmodified programs (dynamically linked, Linux) on one fake kernel, in virtual time,
       through the preload shim (docs/exec.md). A program after :::& (or the Nth, with
       --background N) runs in the background and is stopped once every other one has ended.
       Faults: short_send=P, refuse_connect=P, spurious_wakeup=P (chances 0 to 1), jitter=DURATION,
-      reset_after=BYTES. --timeout bounds the run in virtual time.
+      reset_after=BYTES. --timeout bounds the run in virtual time; --wall-limit (default 60s, 0
+      lifts it) the real time one process may run between two calls while the others wait.
       exit status: the first failing foreground program's own, 3 on a deadlock (every process
-      waits and nothing is due; each waiting call is printed), 124 at --timeout, 2 bad usage
+      waits and nothing is due; each waiting call is printed), 124 at --timeout or
+      --wall-limit, 2 bad usage
   muxlab envs       the environments this build can run, with what each backend reports
   muxlab programs   the built-in programs scripts can start
   muxlab --help     this text
@@ -342,7 +344,7 @@ int exec_command(int argc, char** argv) {
     if (arg == "--") break;
     const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
     if (arg != "--env" && arg != "--seed" && arg != "--trace" && arg != "--fault" &&
-        arg != "--timeout" && arg != "--background")
+        arg != "--timeout" && arg != "--background" && arg != "--wall-limit")
       return usage_error(fmt::format("exec: unknown option '{}' (the programs follow --)", arg));
     if (!v) return usage_error(fmt::format("{} needs a value", arg));
     ++i;
@@ -357,6 +359,8 @@ int exec_command(int argc, char** argv) {
                       v));
     if (arg == "--timeout" && !muxlab::parse_duration(v, options.timeout))
       return usage_error(fmt::format("--timeout {}: not a duration such as 10s", v));
+    if (arg == "--wall-limit" && !muxlab::parse_duration(v, options.wall_limit))
+      return usage_error(fmt::format("--wall-limit {}: not a duration such as 60s", v));
     if (arg == "--background") {
       std::uint64_t n = 0;
       if (!parse_whole_number(v, n) || n == 0)

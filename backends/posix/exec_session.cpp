@@ -3,6 +3,7 @@
 #include "exec_session.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/personality.h>
 #include <sys/socket.h>
@@ -101,6 +102,22 @@ void stop(std::vector<Child>& children) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
       }
     }
+  }
+}
+
+// Waits up to `limit` of real time (zero: for ever) for a message on the channel; false when the
+// limit passed first.
+bool arrives_within(int channel, Duration limit) {
+  if (limit <= Duration::zero()) return true;
+  const auto give_up = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(give_up - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{channel, POLLIN, 0};
+    const int n = poll(&p, 1, static_cast<int>(std::min<std::int64_t>(left.count(), INT_MAX)));
+    if (n > 0) return true;
+    if (n < 0 && errno != EINTR) return true;  // let recvmsg report it
   }
 }
 
@@ -238,6 +255,16 @@ int run_exec(const ExecOptions& options, const std::vector<ExecProgram>& program
     if (!next.reply.empty() &&
         send(child.channel, next.reply.data(), next.reply.size(), MSG_NOSIGNAL) < 0)
       gone = true;
+    if (!gone && !arrives_within(child.channel, options.wall_limit)) {
+      std::fprintf(stderr,
+                   "muxlab exec: --wall-limit reached: p%u (pid %lld, %s) ran %.0f s of real time "
+                   "without a call the shim sees, while every other process waited (a loop "
+                   "that computes, or a call the shim does not intercept: docs/exec.md)\n",
+                   child.id, static_cast<long long>(server.pid_of(child.id)), child.command.c_str(),
+                   std::chrono::duration<double>(options.wall_limit).count());
+      outcome = kExitTimeLimit;
+      break;
+    }
     int passed = -1;  // a channel for a forked child comes with its parent's fork request
     const ssize_t got = gone ? -1 : receive(child.channel, message, passed);
     if (got <= 0) {

@@ -23,7 +23,10 @@ struct ExecOptions {
   fake::FaultPlan faults;
   std::optional<std::string> trace_path;
   Duration timeout = infinite;  // virtual
-  std::string preload;          // the shim's path
+  // Real time one process may hold the baton between two calls (zero: no limit). A program that
+  // computes, or blocks in a call the shim does not see, stops every other one meanwhile.
+  Duration wall_limit = std::chrono::seconds(60);
+  std::string preload;  // the shim's path
 };
 
 // Exit codes besides the programs' own.
