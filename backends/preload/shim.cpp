@@ -386,8 +386,10 @@ int mixed_poll(pollfd* fds, nfds_t count, long long timeout_ns) {
   if (count > 0 && fds == nullptr) return fail(EFAULT);
   nfds_t fake = 0, real = 0;
   for (nfds_t i = 0; i < count; ++i)
-    (is_fake(fds[i].fd) ? fake : real)++;
-  if (fake == 0) {
+    if (fds[i].fd >= 0) (is_fake(fds[i].fd) ? fake : real)++;
+  // Nothing to watch at all is a sleep (libevent's poll backend with only timers), in virtual
+  // time like any other.
+  if (fake == 0 && real > 0) {
     const long long ms = timeout_ns < 0 ? -1 : (timeout_ns + 999'999) / 1'000'000;
     return real_poll(fds, count, ms > 0x7fffffff ? 0x7fffffff : static_cast<int>(ms));
   }
@@ -412,7 +414,10 @@ int mixed_poll(pollfd* fds, nfds_t count, long long timeout_ns) {
   if (a.result < 0) return static_cast<int>(returned(a));
   n = 0;
   for (nfds_t i = 0; i < count; ++i)
-    if (is_fake(fds[i].fd)) fds[i].revents = static_cast<short>(entries[n++].revents);
+    if (is_fake(fds[i].fd))
+      fds[i].revents = static_cast<short>(entries[n++].revents);
+    else if (fds[i].fd < 0)
+      fds[i].revents = 0;  // poll(2): ignored, and its revents zero
   return static_cast<int>(a.result) + real_ready;
 }
 
