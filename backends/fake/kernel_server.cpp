@@ -495,6 +495,9 @@ void KernelServer::handle(ProcessId id, std::span<const std::byte> message) {
     p.parked_since = now();
     parked_.push_back(id);
   }
+  // Every call moves virtual time, so a timeout can fall due while another process runs (one
+  // that busy-polls, say), not only when everyone waits.
+  expire_deadlines();
   recheck_parked();
 }
 

@@ -163,5 +163,30 @@ TEST_F(KernelServerTest, AForkedChildSharesTheSocketsAndWaitpidParksUntilItEnds)
   EXPECT_EQ(call(parent, Op::wait_child, -1, {-1, 0}).error, ECHILD);
 }
 
+TEST_F(KernelServerTest, ATimeoutFallsDueWhileAnotherProcessBusyPolls) {
+  server_.add_process("one");
+  server_.add_process("two");
+  for (int i = 0; i < 2; ++i) {
+    const ProcessId p = resume();
+    send(p, Op::hello, -1, {100 + p});
+  }
+  // Whichever the seed resumes first sleeps; the other busy-polls.
+  const ProcessId sleeper = resume();
+  send(sleeper, Op::sleep_until, -1, {10'000, 1});  // 10 us from now
+  const ProcessId busy = resume();
+  ASSERT_NE(busy, sleeper);
+  // Each call costs a microsecond of virtual time: the sleep ends during the busy one's calls,
+  // and the sleeper, ready since then, runs before the busy one's next turn.
+  ProcessId next = busy;
+  int calls = 0;
+  while (next == busy && calls < 100) {
+    send(busy, Op::clock_now, -1);
+    next = resume();
+    ++calls;
+  }
+  EXPECT_EQ(next, sleeper);
+  EXPECT_LE(calls, 12);
+}
+
 }  // namespace
 }  // namespace muxlab::exec
