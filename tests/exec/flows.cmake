@@ -1,0 +1,38 @@
+# The flows of articles 001 to 004, replayed by our own programs in examples/python. Each runs
+# under muxlab exec on the fake personalities, where virtual time makes every time exact, and as
+# the same command line on the real kernel (run_real.py, label real), the differential: the same
+# lines, with times checked loosely, since the machine may be loaded. Real runs use ports from
+# 18001, one per test, so that they may run in parallel; the programs poll for their server.
+set(check_flow ${CMAKE_CURRENT_SOURCE_DIR}/check_flow.cmake)
+set(run_real ${CMAKE_CURRENT_SOURCE_DIR}/run_real.py)
+set(fake_envs fake:epoll fake:poll fake:select)
+set(py ${MUXLAB_PYTHON})
+set(ex ${python_examples})
+
+# flow(NAME ENVS env... EXEC regex... REAL regex... PROGRAMS program args... [::: | :::& ...])
+# exec/python_NAME_<env> runs PROGRAMS under muxlab exec for each env; exec/python_NAME_real runs
+# them on the real kernel. Each run must exit 0 and print a match for every regex of its list.
+function(flow name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "ENVS;EXEC;REAL;PROGRAMS")
+  foreach(env IN LISTS arg_ENVS)
+    string(REPLACE ":" "_" id ${env})
+    add_test(NAME exec/python_${name}_${id}
+             COMMAND ${CMAKE_COMMAND} -DEXIT=0 "-DEXPECT=${arg_EXEC}"
+                     "-DCOMMAND=$<TARGET_FILE:muxlab>;exec;--env;${env};--timeout;60s;--;${arg_PROGRAMS}"
+                     -P ${check_flow})
+    set_tests_properties(exec/python_${name}_${id} PROPERTIES LABELS exec TIMEOUT 60)
+  endforeach()
+  add_test(NAME exec/python_${name}_real
+           COMMAND ${CMAKE_COMMAND} -DEXIT=0 "-DEXPECT=${arg_REAL}"
+                   "-DCOMMAND=${py};${run_real};--;${arg_PROGRAMS}" -P ${check_flow})
+  set_tests_properties(exec/python_${name}_real PROPERTIES LABELS "exec;real" TIMEOUT 60)
+endfunction()
+
+# flow_determinism(NAME FAULT PROGRAMS...): check_flow_determinism.cmake on PROGRAMS.
+function(flow_determinism name fault)
+  add_test(NAME exec/python_${name}_same_seed_same_trace
+           COMMAND ${CMAKE_COMMAND} -DMUXLAB=$<TARGET_FILE:muxlab> "-DPROGRAMS=${ARGN}"
+                   -DFAULT=${fault} -DOUT=${CMAKE_CURRENT_BINARY_DIR}/determinism_${name}
+                   -P ${CMAKE_CURRENT_SOURCE_DIR}/check_flow_determinism.cmake)
+  set_tests_properties(exec/python_${name}_same_seed_same_trace PROPERTIES LABELS exec TIMEOUT 60)
+endfunction()
