@@ -36,3 +36,18 @@ function(flow_determinism name fault)
                    -P ${CMAKE_CURRENT_SOURCE_DIR}/check_flow_determinism.cmake)
   set_tests_properties(exec/python_${name}_same_seed_same_trace PROPERTIES LABELS exec TIMEOUT 60)
 endfunction()
+
+# Article 001: a client connects and stays silent; another asks, and waits 3 s at most. The
+# blocking server is stuck in recv on the silent one, so the asker gives up after exactly 3.0 s
+# (on the real kernel, 3 s or more); the select server answers it at once.
+flow(001_blocking_server_stalls ENVS ${fake_envs}
+  EXEC "with a silent client connected: no answer, gave up after 3\\.0 s\n"
+  REAL "with a silent client connected: no answer, gave up after ([3-9]|[1-9][0-9])\\.[0-9] s\n"
+  PROGRAMS ${py} ${ex}/silent_then_ask.py 18001 3 :::& ${py} ${ex}/http_200_servers.py blocking 18001)
+flow(001_select_server_answers ENVS ${fake_envs} fake:win32-select
+  EXEC "with a silent client connected: answer '200 OK' in 0\\.0 s\n"
+  REAL "with a silent client connected: answer '200 OK' in [0-2]\\.[0-9] s\n"
+  PROGRAMS ${py} ${ex}/silent_then_ask.py 18002 3 :::& ${py} ${ex}/http_200_servers.py select 18002)
+flow_determinism(001 jitter=1ms
+  ${py} ${ex}/silent_then_ask.py 8000 3 :::& ${py} ${ex}/http_200_servers.py select 8000)
+
