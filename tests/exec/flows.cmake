@@ -51,3 +51,27 @@ flow(001_select_server_answers ENVS ${fake_envs} fake:win32-select
 flow_determinism(001 jitter=1ms
   ${py} ${ex}/silent_then_ask.py 8000 3 :::& ${py} ${ex}/http_200_servers.py select 8000)
 
+# Articles 002 and 004: a client resets its connection (SO_LINGER 0, close) and the server drops
+# it and carries on: it answers the next client, and ends after its 3 clients (the probe that
+# waits for it to listen, the one that resets, the one that asks) with its tally. The epoll
+# server answers "SIZE 1048576" through a 4 KiB send buffer, in more than one send; the client
+# checks the length and SHA-256 of what it got.
+set(select_echo "after a reset, hello: HELLO\n"
+                "select server: 3 clients, 1 reset, longest answer 5 bytes in 1 send\n")
+flow(002_select_echo_drops_a_reset ENVS ${fake_envs} fake:win32-select
+  EXEC ${select_echo} REAL ${select_echo}
+  PROGRAMS ${py} ${ex}/reset_then_ask.py 18003 hello ::: ${py} ${ex}/echo_servers.py select 18003 3)
+set(selectors_echo "after a reset, hello: HELLO_SB\n"
+                   "selectors server: 3 clients, 1 reset, longest answer 8 bytes in 1 send\n")
+flow(004_selectors_echo_drops_a_reset ENVS ${fake_envs}
+  EXEC ${selectors_echo} REAL ${selectors_echo}
+  PROGRAMS ${py} ${ex}/reset_then_ask.py 18004 hello ::: ${py} ${ex}/echo_servers.py selectors 18004 3)
+set(epoll_mib "after a reset, SIZE 1048576: 1048576 bytes, the expected SHA-256\n"
+  "epoll server: 3 clients, 1 reset, longest answer 1048576 bytes in ([2-9]|[1-9][0-9]+) sends\n")
+flow(002_epoll_writes_a_mib_in_partial_sends ENVS ${fake_envs}
+  EXEC ${epoll_mib} REAL ${epoll_mib}
+  PROGRAMS ${py} ${ex}/reset_then_ask.py 18005 "SIZE 1048576"
+           ::: ${py} ${ex}/echo_servers.py epoll 18005 3)
+flow_determinism(002 short_send=0.5
+  ${py} ${ex}/reset_then_ask.py 8000 "SIZE 1048576" ::: ${py} ${ex}/echo_servers.py epoll 8000 3)
+
