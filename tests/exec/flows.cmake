@@ -75,3 +75,40 @@ flow(002_epoll_writes_a_mib_in_partial_sends ENVS ${fake_envs}
 flow_determinism(002 short_send=0.5
   ${py} ${ex}/reset_then_ask.py 8000 "SIZE 1048576" ::: ${py} ${ex}/echo_servers.py epoll 8000 3)
 
+# Article 003: one fetch from the 1 s delay server, on a selectors loop, takes 1.0 s, and so does
+# one by busy polling, with at least 100 times the calls (check_busy_calls.cmake). Under exec the
+# busy fetch never ends: the server's timed wait does not time out while the busy client keeps
+# the baton (see the note below), so busy polling runs on the real kernel only for now.
+flow(003_selectors_fetch ENVS ${fake_envs}
+  EXEC "callbacks: 1 of 1 answers OK in 1\\.0 s, [0-9]+ calls\n"
+  REAL "callbacks: 1 of 1 answers OK in [1-9]\\.[0-9] s, [0-9]+ calls\n"
+  PROGRAMS ${py} ${ex}/fetch.py callbacks 18006 :::& ${py} ${ex}/delay_http_server.py 18006)
+flow(003_busy_fetch
+  REAL "busy: 1 of 1 answers OK in [1-9]\\.[0-9] s, [0-9]+ calls\n"
+  PROGRAMS ${py} ${ex}/fetch.py busy 18007 :::& ${py} ${ex}/delay_http_server.py 18007)
+add_test(NAME exec/python_003_busy_polling_makes_100_times_the_calls_real
+         COMMAND ${CMAKE_COMMAND} "-DRUN=${py};${run_real};--" -DPYTHON=${py} -DEXAMPLES=${ex}
+                 -DPORT=18008 -DDELAY=1 "-DTIME=[1-9]\\.[0-9]"
+                 -P ${CMAKE_CURRENT_SOURCE_DIR}/check_busy_calls.cmake)
+set_tests_properties(exec/python_003_busy_polling_makes_100_times_the_calls_real
+                     PROPERTIES LABELS "exec;real" TIMEOUT 60)
+# The same under exec, disabled: a poll, select or epoll_wait timeout (and --timeout) is due only
+# when every process waits, so the server's 0.1 s pause never ends while the client busy-polls.
+# Against a 0.1 s pause rather than 1 s: every call costs 1 us of virtual time and 25 to 50 us of
+# wall time (two context switches), so a virtual second of busy polling would take most of a minute.
+add_test(NAME exec/python_003_busy_polling_makes_100_times_the_calls_fake_epoll
+         COMMAND ${CMAKE_COMMAND} "-DRUN=$<TARGET_FILE:muxlab>;exec;--timeout;1s;--" -DPYTHON=${py}
+                 -DEXAMPLES=${ex} -DPORT=8000 -DDELAY=0.1 "-DTIME=0\\.1"
+                 -P ${CMAKE_CURRENT_SOURCE_DIR}/check_busy_calls.cmake)
+set_tests_properties(exec/python_003_busy_polling_makes_100_times_the_calls_fake_epoll
+                     PROPERTIES LABELS exec TIMEOUT 60 DISABLED TRUE)
+flow_determinism(003 jitter=1ms
+  ${py} ${ex}/fetch.py callbacks 8000 :::& ${py} ${ex}/delay_http_server.py 8000)
+
+# Article 003: 20 fetchers on one selectors loop get their 20 answers after one pause, not 20.
+flow(003_20_fetchers_one_pause ENVS ${fake_envs}
+  EXEC "callbacks: 20 of 20 answers OK in 1\\.0 s, [0-9]+ calls\n"
+  REAL "callbacks: 20 of 20 answers OK in [1-9]\\.[0-9] s, [0-9]+ calls\n"
+  PROGRAMS ${py} ${ex}/fetch.py callbacks 18009 20 :::& ${py} ${ex}/delay_http_server.py 18009)
+flow_determinism(003_20_fetchers jitter=1ms
+  ${py} ${ex}/fetch.py callbacks 8000 20 :::& ${py} ${ex}/delay_http_server.py 8000)
