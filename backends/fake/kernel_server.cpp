@@ -373,6 +373,8 @@ bool KernelServer::is_live(ProcessId p) const {
 
 KernelServer::Next KernelServer::next(Time limit) {
   for (;;) {
+    // Calls move time too: a process that busy-polls reaches the limit without anyone waiting.
+    if (now() > limit) return Next{Next::Kind::time_limit, 0, {}};
     if (!ready_.empty()) {
       const auto first = std::min_element(ready_.begin(), ready_.end(), [](auto& a, auto& b) {
         return a.since != b.since ? a.since < b.since : a.order < b.order;
@@ -1422,17 +1424,22 @@ std::string KernelServer::deadlock_report() const {
   for (ProcessId id : parked_) {
     const Process& p = *processes_.at(id);
     const Request& r = p.call->request;
+    // A deadlock report names untimed waits only; a --timeout report names timed ones too.
+    const std::string timeout =
+        p.call->deadline == Time::max()
+            ? std::string("no timeout")
+            : fmt::format("timeout at {} ns", nanoseconds(p.call->deadline));
     std::string what;
     switch (r.op) {
       case Op::poll:
-        what = fmt::format("poll of {} descriptors, no timeout",
-                           p.call->payload.size() / sizeof(PollEntry));
+        what = fmt::format("poll of {} descriptors, {}", p.call->payload.size() / sizeof(PollEntry),
+                           timeout);
         break;
       case Op::select:
-        what = fmt::format("select with nfds {}, no timeout", r.arg[1]);
+        what = fmt::format("select with nfds {}, {}", r.arg[1], timeout);
         break;
       case Op::epoll_wait:
-        what = fmt::format("epoll_wait on fd {}, no timeout", r.fd);
+        what = fmt::format("epoll_wait on fd {}, {}", r.fd, timeout);
         break;
       case Op::recv:
         what = fmt::format("recv on fd {}, blocking", r.fd);

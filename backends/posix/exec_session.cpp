@@ -243,9 +243,12 @@ int run_exec(const ExecOptions& options, const std::vector<ExecProgram>& program
       break;
     }
     if (next.kind == Kind::time_limit) {
-      std::fprintf(stderr, "muxlab exec: --timeout reached (%.9f s virtual); still waiting:\n%s",
+      const std::string waiting = server.deadlock_report();
+      std::fprintf(stderr, "muxlab exec: --timeout reached (%.9f s virtual); %s\n%s",
                    std::chrono::duration<double>(options.timeout).count(),
-                   server.deadlock_report().c_str());
+                   waiting.empty() ? "no call was waiting (the processes were busy making calls)"
+                                   : "still waiting:",
+                   waiting.c_str());
       outcome = kExitTimeLimit;
       break;
     }
