@@ -34,6 +34,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -268,7 +269,17 @@ ssize_t read_outside(int fd, void* into, std::size_t size) {
 }
 
 ssize_t fake_recv(int fd, void* into, std::size_t size, int flags) {
-  if (size > 0 && into == nullptr) return fail(EFAULT);
+  if (size > 0 && into == nullptr) {
+    // Linux faults only when it copies: with nothing waiting the call is EAGAIN (or waits), at
+    // the end of the stream 0, and the bytes stay unread; an eventfd's count is taken, as
+    // eventfd_read() takes it before copying.
+    unsigned char scratch[sizeof(std::uint64_t)];
+    const bool count = kind_of(fd) == Kind::eventfd;
+    const ssize_t got =
+        fake_recv(fd, scratch, count ? (size < sizeof scratch ? size : sizeof scratch) : 1,
+                  count ? flags : flags | MSG_PEEK);
+    return got > 0 ? fail(EFAULT) : got;
+  }
   if (const ssize_t early = read_outside(fd, into, size); early > 0) return early;
   const std::size_t asked = size < kMaxPayload ? size : kMaxPayload;
   const Answer a =
@@ -279,8 +290,14 @@ ssize_t fake_recv(int fd, void* into, std::size_t size, int flags) {
 }
 
 // The iovecs' bytes, gathered into one piece of at most kMaxPayload (under no lock: its own).
+// Linux's import_iovec(): a count beyond IOV_MAX is EINVAL, an array it cannot read EFAULT.
+int iovec_error(const iovec* iov, int count) {
+  if (count < 0 || count > IOV_MAX) return EINVAL;
+  return count > 0 && iov == nullptr ? EFAULT : 0;
+}
+
 ssize_t fake_sendv(int fd, const iovec* iov, int count, int flags) {
-  if (count < 0 || (count > 0 && iov == nullptr)) return fail(EINVAL);
+  if (const int e = iovec_error(iov, count)) return fail(e);
   const ChannelLock lock;
   unsigned char* gathered = g_gathered;
   std::size_t size = 0;
@@ -294,13 +311,25 @@ ssize_t fake_sendv(int fd, const iovec* iov, int count, int flags) {
 }
 
 ssize_t fake_recvv(int fd, const iovec* iov, int count, int flags) {
-  if (count < 0 || (count > 0 && iov == nullptr)) return fail(EINVAL);
+  if (const int e = iovec_error(iov, count)) return fail(e);
   const ChannelLock lock;
   unsigned char* scattered = g_gathered;
-  std::size_t room = 0;
-  for (int i = 0; i < count; ++i)
+  std::size_t room = 0, usable = 0;  // usable: the room before the first iovec with no buffer
+  bool faulty = false;
+  for (int i = 0; i < count; ++i) {
+    if (iov[i].iov_len > 0 && iov[i].iov_base == nullptr) faulty = true;
     room += iov[i].iov_len;
-  const ssize_t got = fake_recv(fd, scattered, room < kMaxPayload ? room : kMaxPayload, flags);
+    if (!faulty) usable = room;
+  }
+  room = room < kMaxPayload ? room : kMaxPayload;
+  if (faulty && kind_of(fd) != Kind::eventfd) {
+    // A stream socket or pipe copies what it has at once and faults at the missing buffer
+    // leaving every byte unread: EFAULT if the bytes there reach it, as far as a peek tells.
+    const ssize_t there = fake_recv(fd, scattered, room, flags | MSG_PEEK);
+    if (there <= 0) return there;
+    if (static_cast<std::size_t>(there) > usable) return fail(EFAULT);
+  }
+  const ssize_t got = fake_recv(fd, scattered, room, flags);
   if (got <= 0) return got;
   std::size_t done = 0;
   for (int i = 0; i < count && done < static_cast<std::size_t>(got); ++i) {
@@ -718,6 +747,8 @@ ssize_t sendmsg(int fd, const msghdr* message, int flags) {
   REAL(sendmsg);
   if (!is_socket(fd)) return real_sendmsg(fd, message, flags);
   if (message == nullptr) return fail(EFAULT);
+  if (message->msg_iovlen > IOV_MAX) return fail(EMSGSIZE);  // copy_msghdr_from_user()'s limit
+  if (message->msg_iovlen > 0 && message->msg_iov == nullptr) return fail(EFAULT);
   if (message->msg_controllen > 0) return fail(EOPNOTSUPP);  // no SCM_RIGHTS: docs/exec.md
   return fake_sendv(fd, message->msg_iov, static_cast<int>(message->msg_iovlen), flags);
 }
@@ -752,6 +783,7 @@ ssize_t recvmsg(int fd, msghdr* message, int flags) {
   REAL(recvmsg);
   if (!is_socket(fd)) return real_recvmsg(fd, message, flags);
   if (message == nullptr) return fail(EFAULT);
+  if (message->msg_iovlen > IOV_MAX) return fail(EMSGSIZE);  // copy_msghdr_from_user()'s limit
   const ssize_t got =
       fake_recvv(fd, message->msg_iov, static_cast<int>(message->msg_iovlen), flags);
   if (got >= 0) {
