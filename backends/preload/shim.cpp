@@ -345,29 +345,48 @@ ssize_t fake_recvv(int fd, const iovec* iov, int count, int flags) {
 // sets *length to the object's whole size.
 template <typename Object>
 void copy_out(const Object& object, void* into, socklen_t* length) {
-  std::memcpy(into, &object, *length < sizeof object ? *length : sizeof object);
+  const socklen_t n = *length < sizeof object ? *length : sizeof object;
+  if (n > 0) std::memcpy(into, &object, n);
   *length = sizeof object;
 }
 
+// An option's value as getsockopt(2) gives it: truncated to *length, which is set to what was
+// written (not the whole size, unlike an address); EFAULT only if something is to be written.
+template <typename Object>
+int put_option(const Object& object, void* into, socklen_t* length) {
+  const socklen_t n = *length < sizeof object ? *length : sizeof object;
+  if (n > 0 && into == nullptr) return fail(EFAULT);
+  if (n > 0) std::memcpy(into, &object, n);
+  *length = n;
+  return 0;
+}
+
 // An Address as the sockaddr the program's buffer takes (truncated to *length, as the kernel
-// does, with *length set to the whole size).
-void put_address(int fd, const Address& address, sockaddr* into, socklen_t* length) {
-  if (into == nullptr || length == nullptr) return;
+// does, with *length set to the whole size), or an errno as move_addr_to_user() gives: EFAULT for
+// no length, EINVAL for a negative one, EFAULT for no buffer unless the length is 0.
+int put_address(int fd, const Address& address, sockaddr* into, socklen_t* length) {
+  if (length == nullptr) return EFAULT;
+  if (static_cast<int>(*length) < 0) return EINVAL;
+  if (into == nullptr && *length > 0) return EFAULT;
   if (kind_of(fd) == Kind::unix_socket) {
     const sa_family_t unnamed = AF_UNIX;  // an unnamed AF_UNIX socket's address is its family
     copy_out(unnamed, into, length);
-    return;
+    return 0;
   }
   sockaddr_in in{};
   in.sin_family = AF_INET;
   in.sin_addr.s_addr = htonl(address.address);
   in.sin_port = htons(address.port);
   copy_out(in, into, length);
+  return 0;
 }
 
 // An IPv4 sockaddr's address and port, or an errno.
 int read_address(const sockaddr* at, socklen_t length, Address& out) {
-  if (at == nullptr) return EFAULT;
+  // move_addr_to_kernel() first: a length beyond sockaddr_storage is EINVAL, and nothing is read
+  // (so no EFAULT) for a length of 0, which inet's own check then refuses.
+  if (length > sizeof(sockaddr_storage)) return EINVAL;
+  if (length > 0 && at == nullptr) return EFAULT;
   if (length < sizeof(sockaddr_in)) return EINVAL;
   if (at->sa_family != AF_INET) return EAFNOSUPPORT;
   sockaddr_in in;
@@ -711,7 +730,7 @@ int accept4(int fd, sockaddr* peer, socklen_t* length, int flags) {
     return static_cast<int>(returned(a));
   }
   set_kind(placeholder, Kind::inet_socket);
-  put_address(placeholder, address, peer, length);
+  if (peer != nullptr) put_address(placeholder, address, peer, length);
   return placeholder;
 }
 
@@ -724,7 +743,16 @@ int accept(int fd, sockaddr* peer, socklen_t* length) {
 int connect(int fd, const sockaddr* to, socklen_t length) {
   REAL(connect);
   if (!is_socket(fd)) return real_connect(fd, to, length);
-  if (kind_of(fd) == Kind::unix_socket) return fail(EISCONN);
+  if (kind_of(fd) == Kind::unix_socket) {
+    // A socketpair's end is connected, which unix_stream_connect() says only of an address it
+    // takes: an AF_UNIX one with a path (whether the path is there is not modelled).
+    if (length > sizeof(sockaddr_storage)) return fail(EINVAL);
+    if (length > 0 && to == nullptr) return fail(EFAULT);
+    if (length <= offsetof(sockaddr_un, sun_path) || length > sizeof(sockaddr_un) ||
+        to->sa_family != AF_UNIX)
+      return fail(EINVAL);
+    return fail(EISCONN);
+  }
   Address address{};
   if (const int e = read_address(to, length, address)) return fail(e);
   return static_cast<int>(returned(call(Op::connect, fd, address.address, address.port)));
@@ -961,7 +989,10 @@ int ioctl(int fd, unsigned long request, ...) {
 int getsockopt(int fd, int level, int name, void* value, socklen_t* length) {
   REAL(getsockopt);
   if (!is_socket(fd)) return real_getsockopt(fd, level, name, value, length);
-  if (value == nullptr || length == nullptr) return fail(EFAULT);
+  // sk_getsockopt()'s order: the length is read (EFAULT), must not be negative at SOL_SOCKET
+  // (EINVAL), and the value is written only as far as the length says (put_option).
+  if (length == nullptr) return fail(EFAULT);
+  if (level == SOL_SOCKET && static_cast<int>(*length) < 0) return fail(EINVAL);
   Option option = Option::other;
   if (level == SOL_SOCKET) {
     switch (name) {
@@ -988,11 +1019,17 @@ int getsockopt(int fd, int level, int name, void* value, socklen_t* length) {
         break;
       case SO_DOMAIN: {
         const int domain = kind_of(fd) == Kind::unix_socket ? AF_UNIX : AF_INET;
-        copy_out(domain, value, length);
-        return 0;
+        return put_option(domain, value, length);
       }
-      default:
+      default: {
+        // An option Linux does not know is ENOPROTOOPT; the placeholder, a real socket, knows
+        // the same SOL_SOCKET options.
+        int probe = 0;
+        socklen_t probe_length = sizeof probe;
+        if (real_getsockopt(fd, level, name, &probe, &probe_length) < 0 && errno == ENOPROTOOPT)
+          return -1;
         break;
+      }
     }
   }
   const Answer a = call(Op::get_option, fd, static_cast<long long>(option),
@@ -1000,21 +1037,22 @@ int getsockopt(int fd, int level, int name, void* value, socklen_t* length) {
   if (a.result < 0 && a.error != 0) return static_cast<int>(returned(a));
   if (option == Option::linger) {
     const linger l{static_cast<int>(a.result & 1), static_cast<int>(a.result >> 1)};
-    copy_out(l, value, length);
-  } else if (option == Option::receive_timeout || option == Option::send_timeout) {
+    return put_option(l, value, length);
+  }
+  if (option == Option::receive_timeout || option == Option::send_timeout) {
     const timeval t{static_cast<time_t>(a.result / 1'000'000'000LL),
                     static_cast<suseconds_t>(a.result % 1'000'000'000LL / 1000)};
-    copy_out(t, value, length);
-  } else {
-    const int v = static_cast<int>(a.result);
-    copy_out(v, value, length);
+    return put_option(t, value, length);
   }
-  return 0;
+  const int v = static_cast<int>(a.result);
+  return put_option(v, value, length);
 }
 
 int setsockopt(int fd, int level, int name, const void* value, socklen_t length) {
   REAL(setsockopt);
   if (!is_socket(fd)) return real_setsockopt(fd, level, name, value, length);
+  // Linux's order: a length short of an int is EINVAL before the value is read (EFAULT).
+  if (length < sizeof(int)) return fail(EINVAL);
   if (value == nullptr) return fail(EFAULT);
   const auto as_int = [&](long long& out) {
     if (length < sizeof(int)) return false;
@@ -1036,6 +1074,7 @@ int setsockopt(int fd, int level, int name, const void* value, socklen_t length)
     if (length < sizeof(timeval)) return fail(EINVAL);
     timeval t;
     std::memcpy(&t, value, sizeof t);
+    if (t.tv_usec < 0 || t.tv_usec >= 1'000'000) return fail(EDOM);  // sock_set_timeout()
     option = name == SO_RCVTIMEO ? Option::receive_timeout : Option::send_timeout;
     a1 = static_cast<long long>(t.tv_sec) * 1'000'000'000LL + t.tv_usec * 1000LL;
   } else {
@@ -1046,6 +1085,9 @@ int setsockopt(int fd, int level, int name, const void* value, socklen_t length)
       option = Option::receive_buffer, a1 = a2;
     else if (level == SOL_SOCKET && (name == SO_ERROR || name == SO_TYPE))
       return fail(ENOPROTOOPT);
+    else if (level == SOL_SOCKET && real_setsockopt(fd, level, name, value, length) < 0 &&
+             errno == ENOPROTOOPT)
+      return -1;  // an option Linux does not know, as the placeholder (a real socket) tells
     else
       a1 = (static_cast<long long>(level) << 32) | static_cast<unsigned>(name);
   }
@@ -1056,22 +1098,20 @@ int setsockopt(int fd, int level, int name, const void* value, socklen_t length)
 int getsockname(int fd, sockaddr* at, socklen_t* length) {
   REAL(getsockname);
   if (!is_socket(fd)) return real_getsockname(fd, at, length);
-  if (at == nullptr || length == nullptr) return fail(EFAULT);
-  Address address{};
+  Address address{};  // the socket's errors (ENOTCONN) come before the buffer's
   const Answer a = call(Op::local_address, fd, 0, 0, 0, 0, nullptr, 0, &address, sizeof address);
   if (a.result < 0) return static_cast<int>(returned(a));
-  put_address(fd, address, at, length);
+  if (const int e = put_address(fd, address, at, length)) return fail(e);
   return 0;
 }
 
 int getpeername(int fd, sockaddr* at, socklen_t* length) {
   REAL(getpeername);
   if (!is_socket(fd)) return real_getpeername(fd, at, length);
-  if (at == nullptr || length == nullptr) return fail(EFAULT);
-  Address address{};
+  Address address{};  // the socket's errors (ENOTCONN) come before the buffer's
   const Answer a = call(Op::peer_address, fd, 0, 0, 0, 0, nullptr, 0, &address, sizeof address);
   if (a.result < 0) return static_cast<int>(returned(a));
-  put_address(fd, address, at, length);
+  if (const int e = put_address(fd, address, at, length)) return fail(e);
   return 0;
 }
 
