@@ -612,7 +612,15 @@ int socket(int domain, int type, int protocol) {
     if (g_channel >= 0 && domain == AF_INET6) return fail(EAFNOSUPPORT);  // docs/exec.md
     return real_socket(domain, type, protocol);
   }
-  if ((type & 0xf) != SOCK_STREAM) return fail(EPROTONOSUPPORT);  // no UDP: docs/exec.md
+  if ((type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) != SOCK_STREAM ||
+      (protocol != 0 && protocol != IPPROTO_TCP)) {
+    // Not a TCP socket: the real call says what is wrong with it (a bad type, flag or protocol);
+    // one it would make (UDP) is not modelled: docs/exec.md.
+    const int probe = real_socket(domain, type, protocol);
+    if (probe < 0) return -1;
+    syscall(SYS_close, probe);
+    return fail(EPROTONOSUPPORT);
+  }
   const int fd = make_placeholder(Kind::inet_socket, (type & SOCK_CLOEXEC) != 0);
   if (fd < 0) return -1;
   const Answer a = call(Op::socket, fd, (type & SOCK_NONBLOCK) != 0);
@@ -627,7 +635,10 @@ int socket(int domain, int type, int protocol) {
 int socketpair(int domain, int type, int protocol, int sv[2]) {
   REAL(socketpair);
   REAL(close);
-  if (g_channel < 0 || domain != AF_UNIX || (type & 0xf) != SOCK_STREAM)
+  // Anything but a stream pair (bad flags and protocols too) is the real call's, errors included.
+  if (g_channel < 0 || domain != AF_UNIX ||
+      (type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) != SOCK_STREAM ||
+      (protocol != 0 && protocol != AF_UNIX))
     return real_socketpair(domain, type, protocol, sv);
   if (sv == nullptr) return fail(EFAULT);
   const bool cloexec = (type & SOCK_CLOEXEC) != 0;
@@ -654,9 +665,10 @@ int socketpair(int domain, int type, int protocol, int sv[2]) {
 int pipe2(int ends[2], int flags) {
   REAL(pipe2);
   if (g_channel < 0) return real_pipe2(ends, flags);
-  if (ends == nullptr) return fail(EFAULT);
-  // O_DIRECT (packet mode) is not modelled: docs/exec.md.
+  // O_DIRECT (packet mode) is not modelled: docs/exec.md. Linux checks the flags first, and
+  // faults only when it copies the two numbers out.
   if ((flags & ~(O_CLOEXEC | O_NONBLOCK)) != 0) return fail(EINVAL);
+  if (ends == nullptr) return fail(EFAULT);
   int placeholders[2];
   if (make_pipe_placeholders(placeholders, (flags & O_CLOEXEC) != 0) < 0) return -1;
   const Answer a = call(Op::pipe, placeholders[0], placeholders[1], (flags & O_NONBLOCK) != 0);
