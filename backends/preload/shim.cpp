@@ -431,6 +431,10 @@ long long poll_timeout_ns(int ms) {
 // time does not wait on the real world (docs/exec.md).
 int mixed_poll(pollfd* fds, nfds_t count, long long timeout_ns) {
   REAL(poll);
+  if (count > kMaxPollEntries) {  // do_sys_poll() refuses more than RLIMIT_NOFILE first
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && count > limit.rlim_cur) return fail(EINVAL);
+  }
   if (count > 0 && fds == nullptr) return fail(EFAULT);
   nfds_t fake = 0, real = 0;
   for (nfds_t i = 0; i < count; ++i)
@@ -920,7 +924,10 @@ int dup3(int from, int to, int flags) {
   REAL(dup3);
   if (g_channel >= 0 && to == g_channel) return fail(EBADF);
   if (g_channel < 0 || (!is_fake(from) && !is_fake(to))) return real_dup3(from, to, flags);
-  if (to < 0 || to >= kTracked) return fail(EBADF);
+  // Calls that fail whatever the descriptors are (bad flags, the same one, a negative target)
+  // are the real call's, which says which error comes first.
+  if ((flags & ~O_CLOEXEC) != 0 || from == to || to < 0) return real_dup3(from, to, flags);
+  if (to >= kTracked) return fail(EBADF);
   const Kind was = kind_of(to);
   if (real_dup3(from, to, flags) < 0) return -1;
   if (is_fake(from)) {
@@ -988,9 +995,9 @@ int ioctl(int fd, unsigned long request, ...) {
         returned(call(Op::set_nonblocking, fd, *static_cast<int*>(argument) != 0)));
   }
   if (request == FIONREAD) {
-    if (argument == nullptr) return fail(EFAULT);
-    const Answer a = call(Op::bytes_readable, fd);
+    const Answer a = call(Op::bytes_readable, fd);  // ENOTTY (an eventfd) comes before EFAULT
     if (a.result < 0) return static_cast<int>(returned(a));
+    if (argument == nullptr) return fail(EFAULT);
     *static_cast<int*>(argument) = static_cast<int>(a.result);
     return 0;
   }
