@@ -523,8 +523,8 @@ int mixed_select(int nfds, fd_set* r, fd_set* w, fd_set* x, long long timeout_ns
 }
 
 int fake_epoll_wait(int epfd, epoll_event* events, int most, long long timeout_ns) {
-  if (most <= 0) return fail(EINVAL);
-  if (events == nullptr) return fail(EFAULT);
+  constexpr int kMostEvents = INT_MAX / sizeof(epoll_event);  // Linux's EP_MAX_EVENTS
+  if (most <= 0 || most > kMostEvents) return fail(EINVAL);
   const ChannelLock lock;
   EpollEvent* got = g_events;
   const int asked =
@@ -532,6 +532,9 @@ int fake_epoll_wait(int epfd, epoll_event* events, int most, long long timeout_n
   const Answer a = call(Op::epoll_wait, epfd, timeout_ns, asked, 0, 0, nullptr, 0, got,
                         static_cast<std::size_t>(asked) * sizeof(EpollEvent));
   if (a.result < 0) return static_cast<int>(returned(a));
+  // Linux faults only when it has an event to copy. (It puts that event back on the ready list;
+  // here an edge-triggered or one-shot event is spent.)
+  if (events == nullptr) return a.result > 0 ? fail(EFAULT) : 0;
   for (long long i = 0; i < a.result; ++i) {
     events[i].events = got[i].events;
     events[i].data.u64 = got[i].data;
@@ -1209,11 +1212,19 @@ int epoll_ctl(int epfd, int op, int fd, epoll_event* event) {
   REAL(epoll_ctl);
   REAL(fcntl);
   if (kind_of(epfd) != Kind::epoll) return real_epoll_ctl(epfd, op, fd, event);
+  // Linux reads the event (any op but DEL, bad ones too) before it looks at the descriptors.
+  if (op != EPOLL_CTL_DEL && event == nullptr) return fail(EFAULT);
   if (!is_fake(fd)) {
     // A real descriptor in a fake epoll is not modelled: epoll's "does not support epoll".
     return fail(real_fcntl(fd, F_GETFD) == -1 ? EBADF : EPERM);
   }
-  if (op != EPOLL_CTL_DEL && event == nullptr) return fail(EFAULT);
+  // EPOLLEXCLUSIVE: only at ADD, only with these bits, never for an epoll (do_epoll_ctl()).
+  constexpr unsigned kExclusiveOk =
+      EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE;
+  if (op != EPOLL_CTL_DEL && (event->events & EPOLLEXCLUSIVE) != 0 &&
+      (op == EPOLL_CTL_MOD || (op == EPOLL_CTL_ADD && ((event->events & ~kExclusiveOk) != 0 ||
+                                                       kind_of(fd) == Kind::epoll))))
+    return fail(EINVAL);
   const long long events = event == nullptr ? 0 : event->events;
   const long long data = event == nullptr ? 0 : static_cast<long long>(event->data.u64);
   return static_cast<int>(returned(call(Op::epoll_ctl, epfd, op, fd, events, data)));
