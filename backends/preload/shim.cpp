@@ -787,7 +787,12 @@ ssize_t sendto(int fd, const void* data, size_t size, int flags, const sockaddr*
                socklen_t len) {
   REAL(sendto);
   if (!is_socket(fd)) return real_sendto(fd, data, size, flags, to, len);
-  return fake_send(fd, data, size, flags);  // TCP ignores the address
+  if (to != nullptr) {
+    if (len > sizeof(sockaddr_storage)) return fail(EINVAL);  // move_addr_to_kernel()
+    // unix_stream_sendmsg() refuses an address, the pair being connected; TCP ignores it.
+    if (kind_of(fd) == Kind::unix_socket && len > 0) return fail(EISCONN);
+  }
+  return fake_send(fd, data, size, flags);
 }
 
 ssize_t sendmsg(int fd, const msghdr* message, int flags) {
@@ -797,6 +802,8 @@ ssize_t sendmsg(int fd, const msghdr* message, int flags) {
   if (message->msg_iovlen > IOV_MAX) return fail(EMSGSIZE);  // copy_msghdr_from_user()'s limit
   if (message->msg_iovlen > 0 && message->msg_iov == nullptr) return fail(EFAULT);
   if (message->msg_controllen > 0) return fail(EOPNOTSUPP);  // no SCM_RIGHTS: docs/exec.md
+  if (kind_of(fd) == Kind::unix_socket && message->msg_name != nullptr && message->msg_namelen > 0)
+    return fail(EISCONN);  // as sendto's
   return fake_sendv(fd, message->msg_iov, static_cast<int>(message->msg_iovlen), flags);
 }
 
