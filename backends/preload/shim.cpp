@@ -905,7 +905,9 @@ int close(int fd) {
 int close_range(unsigned first, unsigned last, int flags) {
   REAL(close_range);
   if (g_channel < 0) return real_close_range(first, last, flags);
-  if (first > last) return fail(EINVAL);
+  // Refused calls close nothing: the flags are checked before any fake descriptor is closed.
+  if ((flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) != 0 || first > last)
+    return fail(EINVAL);
   if ((flags & CLOSE_RANGE_CLOEXEC) == 0) {
     const unsigned end = last < static_cast<unsigned>(kTracked) ? last : kTracked - 1;
     for (unsigned fd = first; fd <= end; ++fd)
