@@ -1191,7 +1191,9 @@ int pselect(int nfds, fd_set* r, fd_set* w, fd_set* x, const timespec* timeout,
             const sigset_t* mask) {
   REAL(pselect);
   if (g_channel < 0) return real_pselect(nfds, r, w, x, timeout, mask);
-  if (timeout != nullptr && (timeout->tv_sec < 0 || timeout->tv_nsec < 0)) return fail(EINVAL);
+  if (timeout != nullptr &&
+      (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1'000'000'000))
+    return fail(EINVAL);
   return mixed_select(nfds, r, w, x, timeout == nullptr ? -1 : nanoseconds_of(*timeout));
 }
 
@@ -1255,7 +1257,9 @@ int epoll_pwait2(int epfd, epoll_event* events, int most, const timespec* timeou
                  const sigset_t* mask) {
   REAL(epoll_pwait2);
   if (kind_of(epfd) != Kind::epoll) return real_epoll_pwait2(epfd, events, most, timeout, mask);
-  if (timeout != nullptr && (timeout->tv_sec < 0 || timeout->tv_nsec < 0)) return fail(EINVAL);
+  if (timeout != nullptr &&
+      (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1'000'000'000))
+    return fail(EINVAL);
   return fake_epoll_wait(epfd, events, most, timeout == nullptr ? -1 : nanoseconds_of(*timeout));
 }
 
@@ -1272,7 +1276,8 @@ int clock_gettime(clockid_t clock, timespec* now) {
 int gettimeofday(timeval* now, void* zone) {
   REAL(gettimeofday);
   if (g_channel < 0) return real_gettimeofday(now, zone);
-  // glibc declares `now` non-null, so it is not checked here either.
+  // glibc declares `now` non-null, but the vDSO takes NULL (and says 0): so does this.
+  if (now == nullptr) return 0;
   const long long ns = kRealtimeStartNs + virtual_now();
   *now = timeval{static_cast<time_t>(ns / 1'000'000'000LL),
                  static_cast<suseconds_t>(ns % 1'000'000'000LL / 1000)};
