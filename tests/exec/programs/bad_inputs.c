@@ -22,6 +22,7 @@
 #include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -580,6 +581,42 @@ int main(void) {
     CHECK("ioctl", "FIONBIO closed fd", ioctl(closed, FIONBIO, &on));
     CHECK("getsockopt", "SO_ERROR, fresh", getsockopt(tcp, SOL_SOCKET, SO_ERROR, &on, &length));
     printf("  value %d\n", on);
+  }
+
+  /* An address where a connected stream takes none; the other waits and clocks. */
+  {
+    CHECK("sendto", "a pair, with an address",
+          sendto(pair[0], buffer, 1, 0, (struct sockaddr*)&in, sizeof in));
+    CHECK("sendto", "a pair, an address too long",
+          sendto(pair[0], buffer, 1, 0, (struct sockaddr*)&in, 200));
+    CHECK("sendto", "a pair, NULL address with a length", sendto(pair[0], buffer, 1, 0, NULL, 16));
+    CHECK("recv", "what sendto sent", recv(pair[1], buffer, sizeof buffer, 0));
+    struct iovec iov = {buffer, 1};
+    struct msghdr m;
+    memset(&m, 0, sizeof m);
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_name = &in;
+    m.msg_namelen = sizeof in;
+    CHECK("sendmsg", "a pair, with an address", sendmsg(pair[0], &m, 0));
+    CHECK("close_range", "first above last", close_range(tcp + 1, tcp, 0));
+    CHECK("close_range", "bad flags", close_range(tcp, tcp, 0x4000));
+    CHECK("fcntl", "F_GETFD after close_range's refusal", fcntl(tcp, F_GETFD));
+    int type = 0;
+    socklen_t size = sizeof type;
+    CHECK("getsockopt", "SO_TYPE after close_range's refusal",
+          getsockopt(tcp, SOL_SOCKET, SO_TYPE, &type, &size));
+    const struct timespec bad = {0, 1000000000};
+    fd_set r;
+    FD_ZERO(&r);
+    FD_SET(pair[1], &r);
+    CHECK("pselect", "tv_nsec 1000000000", pselect(pair[1] + 1, &r, NULL, NULL, &bad, NULL));
+    struct epoll_event got[1];
+    CHECK("epoll_pwait2", "tv_nsec 1000000000", epoll_pwait2(ep, got, 1, &bad, NULL));
+    CHECK("epoll_pwait2", "maxevents 0", epoll_pwait2(ep, got, 0, &bad, NULL));
+    struct timespec now;
+    CHECK("clock_gettime", "bad clock", clock_gettime(9999, &now));
+    CHECK("gettimeofday", "NULL", gettimeofday(NIL, NULL));
   }
 
   printf("%d cases\n", cases);
