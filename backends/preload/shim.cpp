@@ -1016,6 +1016,31 @@ int ioctl(int fd, unsigned long request, ...) {
   return fail(ENOTTY);
 }
 
+namespace {
+
+// Whether Linux refuses an option beyond SOL_SOCKET that the fake kernel would only store: the
+// same call on a real socket of the kind says (a socketpair end's placeholder is one; for TCP a
+// throwaway AF_INET socket). Only refusals that do not depend on the socket's state count: an
+// unknown level or option, and a value setsockopt refuses.
+int option_refusal(int fd, int level, int name, const void* value, socklen_t length, bool set) {
+  REAL(socket);
+  REAL(close);
+  REAL(getsockopt);
+  REAL(setsockopt);
+  const bool own = kind_of(fd) == Kind::unix_socket;
+  const int probe = own ? fd : real_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (probe < 0) return 0;  // no telling: the option is taken
+  unsigned char scratch[256];
+  socklen_t scratch_length = sizeof scratch;
+  const int result = set ? real_setsockopt(probe, level, name, value, length)
+                         : real_getsockopt(probe, level, name, scratch, &scratch_length);
+  const int e = result < 0 ? errno : 0;
+  if (!own) real_close(probe);
+  return e == ENOPROTOOPT || e == EOPNOTSUPP || (set && e == EINVAL) ? e : 0;
+}
+
+}  // namespace
+
 // Socket options: the ones the fake kernel models by name, the rest stored as ints.
 int getsockopt(int fd, int level, int name, void* value, socklen_t* length) {
   REAL(getsockopt);
@@ -1063,6 +1088,8 @@ int getsockopt(int fd, int level, int name, void* value, socklen_t* length) {
       }
     }
   }
+  if (level != SOL_SOCKET)
+    if (const int e = option_refusal(fd, level, name, nullptr, 0, false)) return fail(e);
   const Answer a = call(Op::get_option, fd, static_cast<long long>(option),
                         (static_cast<long long>(level) << 32) | static_cast<unsigned>(name));
   if (a.result < 0 && a.error != 0) return static_cast<int>(returned(a));
@@ -1093,6 +1120,7 @@ int setsockopt(int fd, int level, int name, const void* value, socklen_t length)
     return true;
   };
   long long a1 = 0, a2 = 0;
+  int e = 0;
   Option option = Option::other;
   if (level == SOL_SOCKET && (name == SO_LINGER)) {
     if (length < sizeof(linger)) return fail(EINVAL);
@@ -1119,6 +1147,8 @@ int setsockopt(int fd, int level, int name, const void* value, socklen_t length)
     else if (level == SOL_SOCKET && real_setsockopt(fd, level, name, value, length) < 0 &&
              errno == ENOPROTOOPT)
       return -1;  // an option Linux does not know, as the placeholder (a real socket) tells
+    else if (level != SOL_SOCKET && (e = option_refusal(fd, level, name, value, length, true)) != 0)
+      return fail(e);
     else
       a1 = (static_cast<long long>(level) << 32) | static_cast<unsigned>(name);
   }
