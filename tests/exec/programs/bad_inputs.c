@@ -325,6 +325,24 @@ int main(void) {
     CHECK("setsockopt", "SO_RCVTIMEO, tv_usec 2000000",
           setsockopt(tcp, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv));
     CHECK("setsockopt", "SO_RCVTIMEO, optlen 4", setsockopt(tcp, SOL_SOCKET, SO_RCVTIMEO, &tv, 4));
+    CHECK("getsockopt", "IPPROTO_TCP, unknown option",
+          getsockopt(tcp, IPPROTO_TCP, 9999, &value, &size));
+    CHECK("setsockopt", "IPPROTO_TCP, unknown option",
+          setsockopt(tcp, IPPROTO_TCP, 9999, &value, sizeof value));
+    CHECK("getsockopt", "unknown level", getsockopt(tcp, 9999, 1, &value, &size));
+    CHECK("setsockopt", "unknown level", setsockopt(tcp, 9999, 1, &value, sizeof value));
+    CHECK("getsockopt", "a pair, TCP_NODELAY",
+          getsockopt(pair[0], IPPROTO_TCP, TCP_NODELAY, &value, &size));
+    CHECK("setsockopt", "a pair, TCP_NODELAY",
+          setsockopt(pair[0], IPPROTO_TCP, TCP_NODELAY, &value, sizeof value));
+    CHECK("setsockopt", "TCP_NODELAY",
+          setsockopt(tcp, IPPROTO_TCP, TCP_NODELAY, &value, sizeof value));
+    size = sizeof value;
+    CHECK("getsockopt", "TCP_NODELAY", getsockopt(tcp, IPPROTO_TCP, TCP_NODELAY, &value, &size));
+    printf("  value %d\n", value);
+    value = 0;
+    CHECK("setsockopt", "TCP_KEEPIDLE 0",
+          setsockopt(tcp, IPPROTO_TCP, TCP_KEEPIDLE, &value, sizeof value));
     CHECK("setsockopt", "closed fd",
           setsockopt(closed, SOL_SOCKET, SO_REUSEADDR, &value, sizeof value));
   }
