@@ -829,7 +829,13 @@ ssize_t recvfrom(int fd, void* into, size_t size, int flags, sockaddr* from, soc
   REAL(recvfrom);
   if (!is_socket(fd)) return real_recvfrom(fd, into, size, flags, from, length);
   const ssize_t got = fake_recv(fd, into, size, flags);
-  if (got >= 0 && length != nullptr) *length = 0;  // TCP gives no address
+  // A stream gives no address: move_addr_to_user() writes a length of 0 where an address was
+  // asked for, and faults on no length once the bytes are taken, as Linux's recvfrom does.
+  if (got >= 0 && from != nullptr) {
+    if (length == nullptr) return fail(EFAULT);
+    if (static_cast<int>(*length) < 0) return fail(EINVAL);
+    *length = 0;
+  }
   return got;
 }
 
