@@ -637,6 +637,29 @@ int main(void) {
     CHECK("gettimeofday", "NULL", gettimeofday(NIL, NULL));
   }
 
+  /* What recvfrom says of the sender, sends on a listener, sleeps with no time, eventfd's
+   * helpers. */
+  {
+    struct sockaddr_in from;
+    socklen_t size = 77;
+    send(pair[1], "ab", 2, 0);
+    CHECK("recvfrom", "an address, NULL addrlen",
+          recvfrom(pair[0], buffer, 1, 0, (struct sockaddr*)&from, NULL));
+    CHECK("recvfrom", "NULL address, an addrlen", recvfrom(pair[0], buffer, 1, 0, NULL, &size));
+    printf("  addrlen %u\n", (unsigned)size);
+    CHECK("send", "a listening socket", send(listener, buffer, 1, MSG_NOSIGNAL));
+    struct pollfd p[2] = {{-1, POLLIN, 0}, {pair[0], POLLIN, 0}};
+    CHECK("poll", "a negative fd", poll(p, 2, 0));
+    printf("  revents %#x %#x\n", p[0].revents, p[1].revents);
+    CHECK("nanosleep", "NULL", nanosleep(NIL, NULL));
+    report_returned("clock_nanosleep", "NULL", clock_nanosleep(CLOCK_MONOTONIC, 0, NIL, NULL));
+    eventfd_t value = 0;
+    CHECK("eventfd_read", "closed fd", eventfd_read(closed, &value));
+    CHECK("eventfd_read", "at zero", eventfd_read(efd, &value));
+    CHECK("eventfd_write", "UINT64_MAX", eventfd_write(efd, UINT64_MAX));
+    CHECK("eventfd_write", "closed fd", eventfd_write(closed, 1));
+  }
+
   printf("%d cases\n", cases);
   return 0;
 }
