@@ -272,7 +272,8 @@ ssize_t fake_recv(int fd, void* into, std::size_t size, int flags) {
   if (size > 0 && into == nullptr) {
     // Linux faults only when it copies: with nothing waiting the call is EAGAIN (or waits), at
     // the end of the stream 0, and the bytes stay unread; an eventfd's count is taken, as
-    // eventfd_read() takes it before copying.
+    // eventfd_read() takes it before copying. Bytes that came outside the shim are waiting too.
+    if (bytes_outside(fd) > 0) return fail(EFAULT);
     unsigned char scratch[sizeof(std::uint64_t)];
     const bool count = kind_of(fd) == Kind::eventfd;
     const ssize_t got =
@@ -280,12 +281,13 @@ ssize_t fake_recv(int fd, void* into, std::size_t size, int flags) {
                   count ? flags : flags | MSG_PEEK);
     return got > 0 ? fail(EFAULT) : got;
   }
-  if (const ssize_t early = read_outside(fd, into, size); early > 0) return early;
+  const bool peek = (flags & MSG_PEEK) != 0;  // (only the shim peeks at a pipe: bytes stay)
+  if (const ssize_t early = peek ? 0 : read_outside(fd, into, size); early > 0) return early;
   const std::size_t asked = size < kMaxPayload ? size : kMaxPayload;
   const Answer a =
       call(Op::recv, fd, flags, static_cast<long long>(asked), 0, 0, nullptr, 0, into, asked);
   if (a.result == 0 || (a.result < 0 && a.error == EAGAIN))
-    if (const ssize_t late = read_outside(fd, into, size); late > 0) return late;
+    if (const ssize_t late = peek ? 0 : read_outside(fd, into, size); late > 0) return late;
   return static_cast<ssize_t>(returned(a));
 }
 
@@ -325,7 +327,9 @@ ssize_t fake_recvv(int fd, const iovec* iov, int count, int flags) {
   if (faulty && kind_of(fd) != Kind::eventfd) {
     // A stream socket or pipe copies what it has at once and faults at the missing buffer
     // leaving every byte unread: EFAULT if the bytes there reach it, as far as a peek tells.
-    const ssize_t there = fake_recv(fd, scattered, room, flags | MSG_PEEK);
+    const std::size_t outside = bytes_outside(fd);
+    const ssize_t there = outside > 0 ? static_cast<ssize_t>(outside < room ? outside : room)
+                                      : fake_recv(fd, scattered, room, flags | MSG_PEEK);
     if (there <= 0) return there;
     if (static_cast<std::size_t>(there) > usable) return fail(EFAULT);
   }
