@@ -259,6 +259,7 @@ struct KernelServer::Object {
   Handle handle = invalid_handle;  // the kernel's socket (a pipe end's, an eventfd's too)
   bool nonblocking = false;        // O_NONBLOCK
   Endpoint bound{0, 0};            // bind()'s address, used by listen()
+  bool was_bound = false;          // bind() succeeded: a socket binds once
   bool listening = false;
   bool unix_pair = false;       // made by socketpair(AF_UNIX): getsockname shows AF_UNIX
   bool reset_on_close = false;  // SO_LINGER on with 0 seconds
@@ -830,6 +831,13 @@ KernelServer::Outcome KernelServer::eventfd_read(Object& o, Call& c) {
 KernelServer::Outcome KernelServer::do_bind(Process& p, Call& c) {
   auto o = socket_at(p, c.request.fd, c);
   if (!o) return Outcome::done;
+  // inet_bind(): EINVAL once the socket has a port, from bind() or from listen() or connect().
+  const fake::SocketFacts f = kernel_->socket_at(o->handle)->facts();
+  if (o->was_bound || o->listening || f.connecting || f.was_connected) {
+    c.fail(EINVAL);
+    return Outcome::done;
+  }
+  o->was_bound = true;
   o->bound = Endpoint{static_cast<std::uint32_t>(c.request.arg[0]),
                       static_cast<std::uint16_t>(c.request.arg[1])};
   return Outcome::done;

@@ -34,6 +34,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -268,19 +269,37 @@ ssize_t read_outside(int fd, void* into, std::size_t size) {
 }
 
 ssize_t fake_recv(int fd, void* into, std::size_t size, int flags) {
-  if (size > 0 && into == nullptr) return fail(EFAULT);
-  if (const ssize_t early = read_outside(fd, into, size); early > 0) return early;
+  if (size > 0 && into == nullptr) {
+    // Linux faults only when it copies: with nothing waiting the call is EAGAIN (or waits), at
+    // the end of the stream 0, and the bytes stay unread; an eventfd's count is taken, as
+    // eventfd_read() takes it before copying. Bytes that came outside the shim are waiting too.
+    if (bytes_outside(fd) > 0) return fail(EFAULT);
+    unsigned char scratch[sizeof(std::uint64_t)];
+    const bool count = kind_of(fd) == Kind::eventfd;
+    const ssize_t got =
+        fake_recv(fd, scratch, count ? (size < sizeof scratch ? size : sizeof scratch) : 1,
+                  count ? flags : flags | MSG_PEEK);
+    return got > 0 ? fail(EFAULT) : got;
+  }
+  const bool peek = (flags & MSG_PEEK) != 0;  // (only the shim peeks at a pipe: bytes stay)
+  if (const ssize_t early = peek ? 0 : read_outside(fd, into, size); early > 0) return early;
   const std::size_t asked = size < kMaxPayload ? size : kMaxPayload;
   const Answer a =
       call(Op::recv, fd, flags, static_cast<long long>(asked), 0, 0, nullptr, 0, into, asked);
   if (a.result == 0 || (a.result < 0 && a.error == EAGAIN))
-    if (const ssize_t late = read_outside(fd, into, size); late > 0) return late;
+    if (const ssize_t late = peek ? 0 : read_outside(fd, into, size); late > 0) return late;
   return static_cast<ssize_t>(returned(a));
 }
 
 // The iovecs' bytes, gathered into one piece of at most kMaxPayload (under no lock: its own).
+// Linux's import_iovec(): a count beyond IOV_MAX is EINVAL, an array it cannot read EFAULT.
+int iovec_error(const iovec* iov, int count) {
+  if (count < 0 || count > IOV_MAX) return EINVAL;
+  return count > 0 && iov == nullptr ? EFAULT : 0;
+}
+
 ssize_t fake_sendv(int fd, const iovec* iov, int count, int flags) {
-  if (count < 0 || (count > 0 && iov == nullptr)) return fail(EINVAL);
+  if (const int e = iovec_error(iov, count)) return fail(e);
   const ChannelLock lock;
   unsigned char* gathered = g_gathered;
   std::size_t size = 0;
@@ -294,13 +313,27 @@ ssize_t fake_sendv(int fd, const iovec* iov, int count, int flags) {
 }
 
 ssize_t fake_recvv(int fd, const iovec* iov, int count, int flags) {
-  if (count < 0 || (count > 0 && iov == nullptr)) return fail(EINVAL);
+  if (const int e = iovec_error(iov, count)) return fail(e);
   const ChannelLock lock;
   unsigned char* scattered = g_gathered;
-  std::size_t room = 0;
-  for (int i = 0; i < count; ++i)
+  std::size_t room = 0, usable = 0;  // usable: the room before the first iovec with no buffer
+  bool faulty = false;
+  for (int i = 0; i < count; ++i) {
+    if (iov[i].iov_len > 0 && iov[i].iov_base == nullptr) faulty = true;
     room += iov[i].iov_len;
-  const ssize_t got = fake_recv(fd, scattered, room < kMaxPayload ? room : kMaxPayload, flags);
+    if (!faulty) usable = room;
+  }
+  room = room < kMaxPayload ? room : kMaxPayload;
+  if (faulty && kind_of(fd) != Kind::eventfd) {
+    // A stream socket or pipe copies what it has at once and faults at the missing buffer
+    // leaving every byte unread: EFAULT if the bytes there reach it, as far as a peek tells.
+    const std::size_t outside = bytes_outside(fd);
+    const ssize_t there = outside > 0 ? static_cast<ssize_t>(outside < room ? outside : room)
+                                      : fake_recv(fd, scattered, room, flags | MSG_PEEK);
+    if (there <= 0) return there;
+    if (static_cast<std::size_t>(there) > usable) return fail(EFAULT);
+  }
+  const ssize_t got = fake_recv(fd, scattered, room, flags);
   if (got <= 0) return got;
   std::size_t done = 0;
   for (int i = 0; i < count && done < static_cast<std::size_t>(got); ++i) {
@@ -316,29 +349,48 @@ ssize_t fake_recvv(int fd, const iovec* iov, int count, int flags) {
 // sets *length to the object's whole size.
 template <typename Object>
 void copy_out(const Object& object, void* into, socklen_t* length) {
-  std::memcpy(into, &object, *length < sizeof object ? *length : sizeof object);
+  const socklen_t n = *length < sizeof object ? *length : sizeof object;
+  if (n > 0) std::memcpy(into, &object, n);
   *length = sizeof object;
 }
 
+// An option's value as getsockopt(2) gives it: truncated to *length, which is set to what was
+// written (not the whole size, unlike an address); EFAULT only if something is to be written.
+template <typename Object>
+int put_option(const Object& object, void* into, socklen_t* length) {
+  const socklen_t n = *length < sizeof object ? *length : sizeof object;
+  if (n > 0 && into == nullptr) return fail(EFAULT);
+  if (n > 0) std::memcpy(into, &object, n);
+  *length = n;
+  return 0;
+}
+
 // An Address as the sockaddr the program's buffer takes (truncated to *length, as the kernel
-// does, with *length set to the whole size).
-void put_address(int fd, const Address& address, sockaddr* into, socklen_t* length) {
-  if (into == nullptr || length == nullptr) return;
+// does, with *length set to the whole size), or an errno as move_addr_to_user() gives: EFAULT for
+// no length, EINVAL for a negative one, EFAULT for no buffer unless the length is 0.
+int put_address(int fd, const Address& address, sockaddr* into, socklen_t* length) {
+  if (length == nullptr) return EFAULT;
+  if (static_cast<int>(*length) < 0) return EINVAL;
+  if (into == nullptr && *length > 0) return EFAULT;
   if (kind_of(fd) == Kind::unix_socket) {
     const sa_family_t unnamed = AF_UNIX;  // an unnamed AF_UNIX socket's address is its family
     copy_out(unnamed, into, length);
-    return;
+    return 0;
   }
   sockaddr_in in{};
   in.sin_family = AF_INET;
   in.sin_addr.s_addr = htonl(address.address);
   in.sin_port = htons(address.port);
   copy_out(in, into, length);
+  return 0;
 }
 
 // An IPv4 sockaddr's address and port, or an errno.
 int read_address(const sockaddr* at, socklen_t length, Address& out) {
-  if (at == nullptr) return EFAULT;
+  // move_addr_to_kernel() first: a length beyond sockaddr_storage is EINVAL, and nothing is read
+  // (so no EFAULT) for a length of 0, which inet's own check then refuses.
+  if (length > sizeof(sockaddr_storage)) return EINVAL;
+  if (length > 0 && at == nullptr) return EFAULT;
   if (length < sizeof(sockaddr_in)) return EINVAL;
   if (at->sa_family != AF_INET) return EAFNOSUPPORT;
   sockaddr_in in;
@@ -383,6 +435,10 @@ long long poll_timeout_ns(int ms) {
 // time does not wait on the real world (docs/exec.md).
 int mixed_poll(pollfd* fds, nfds_t count, long long timeout_ns) {
   REAL(poll);
+  if (count > kMaxPollEntries) {  // do_sys_poll() refuses more than RLIMIT_NOFILE first
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && count > limit.rlim_cur) return fail(EINVAL);
+  }
   if (count > 0 && fds == nullptr) return fail(EFAULT);
   nfds_t fake = 0, real = 0;
   for (nfds_t i = 0; i < count; ++i)
@@ -476,8 +532,8 @@ int mixed_select(int nfds, fd_set* r, fd_set* w, fd_set* x, long long timeout_ns
 }
 
 int fake_epoll_wait(int epfd, epoll_event* events, int most, long long timeout_ns) {
-  if (most <= 0) return fail(EINVAL);
-  if (events == nullptr) return fail(EFAULT);
+  constexpr int kMostEvents = INT_MAX / sizeof(epoll_event);  // Linux's EP_MAX_EVENTS
+  if (most <= 0 || most > kMostEvents) return fail(EINVAL);
   const ChannelLock lock;
   EpollEvent* got = g_events;
   const int asked =
@@ -485,6 +541,9 @@ int fake_epoll_wait(int epfd, epoll_event* events, int most, long long timeout_n
   const Answer a = call(Op::epoll_wait, epfd, timeout_ns, asked, 0, 0, nullptr, 0, got,
                         static_cast<std::size_t>(asked) * sizeof(EpollEvent));
   if (a.result < 0) return static_cast<int>(returned(a));
+  // Linux faults only when it has an event to copy. (It puts that event back on the ready list;
+  // here an edge-triggered or one-shot event is spent.)
+  if (events == nullptr) return a.result > 0 ? fail(EFAULT) : 0;
   for (long long i = 0; i < a.result; ++i) {
     events[i].events = got[i].events;
     events[i].data.u64 = got[i].data;
@@ -569,7 +628,15 @@ int socket(int domain, int type, int protocol) {
     if (g_channel >= 0 && domain == AF_INET6) return fail(EAFNOSUPPORT);  // docs/exec.md
     return real_socket(domain, type, protocol);
   }
-  if ((type & 0xf) != SOCK_STREAM) return fail(EPROTONOSUPPORT);  // no UDP: docs/exec.md
+  if ((type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) != SOCK_STREAM ||
+      (protocol != 0 && protocol != IPPROTO_TCP)) {
+    // Not a TCP socket: the real call says what is wrong with it (a bad type, flag or protocol);
+    // one it would make (UDP) is not modelled: docs/exec.md.
+    const int probe = real_socket(domain, type, protocol);
+    if (probe < 0) return -1;
+    syscall(SYS_close, probe);
+    return fail(EPROTONOSUPPORT);
+  }
   const int fd = make_placeholder(Kind::inet_socket, (type & SOCK_CLOEXEC) != 0);
   if (fd < 0) return -1;
   const Answer a = call(Op::socket, fd, (type & SOCK_NONBLOCK) != 0);
@@ -584,7 +651,10 @@ int socket(int domain, int type, int protocol) {
 int socketpair(int domain, int type, int protocol, int sv[2]) {
   REAL(socketpair);
   REAL(close);
-  if (g_channel < 0 || domain != AF_UNIX || (type & 0xf) != SOCK_STREAM)
+  // Anything but a stream pair (bad flags and protocols too) is the real call's, errors included.
+  if (g_channel < 0 || domain != AF_UNIX ||
+      (type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) != SOCK_STREAM ||
+      (protocol != 0 && protocol != AF_UNIX))
     return real_socketpair(domain, type, protocol, sv);
   if (sv == nullptr) return fail(EFAULT);
   const bool cloexec = (type & SOCK_CLOEXEC) != 0;
@@ -611,9 +681,10 @@ int socketpair(int domain, int type, int protocol, int sv[2]) {
 int pipe2(int ends[2], int flags) {
   REAL(pipe2);
   if (g_channel < 0) return real_pipe2(ends, flags);
-  if (ends == nullptr) return fail(EFAULT);
-  // O_DIRECT (packet mode) is not modelled: docs/exec.md.
+  // O_DIRECT (packet mode) is not modelled: docs/exec.md. Linux checks the flags first, and
+  // faults only when it copies the two numbers out.
   if ((flags & ~(O_CLOEXEC | O_NONBLOCK)) != 0) return fail(EINVAL);
+  if (ends == nullptr) return fail(EFAULT);
   int placeholders[2];
   if (make_pipe_placeholders(placeholders, (flags & O_CLOEXEC) != 0) < 0) return -1;
   const Answer a = call(Op::pipe, placeholders[0], placeholders[1], (flags & O_NONBLOCK) != 0);
@@ -687,7 +758,7 @@ int accept4(int fd, sockaddr* peer, socklen_t* length, int flags) {
     return static_cast<int>(returned(a));
   }
   set_kind(placeholder, Kind::inet_socket);
-  put_address(placeholder, address, peer, length);
+  if (peer != nullptr) put_address(placeholder, address, peer, length);
   return placeholder;
 }
 
@@ -700,7 +771,16 @@ int accept(int fd, sockaddr* peer, socklen_t* length) {
 int connect(int fd, const sockaddr* to, socklen_t length) {
   REAL(connect);
   if (!is_socket(fd)) return real_connect(fd, to, length);
-  if (kind_of(fd) == Kind::unix_socket) return fail(EISCONN);
+  if (kind_of(fd) == Kind::unix_socket) {
+    // A socketpair's end is connected, which unix_stream_connect() says only of an address it
+    // takes: an AF_UNIX one with a path (whether the path is there is not modelled).
+    if (length > sizeof(sockaddr_storage)) return fail(EINVAL);
+    if (length > 0 && to == nullptr) return fail(EFAULT);
+    if (length <= offsetof(sockaddr_un, sun_path) || length > sizeof(sockaddr_un) ||
+        to->sa_family != AF_UNIX)
+      return fail(EINVAL);
+    return fail(EISCONN);
+  }
   Address address{};
   if (const int e = read_address(to, length, address)) return fail(e);
   return static_cast<int>(returned(call(Op::connect, fd, address.address, address.port)));
@@ -716,14 +796,23 @@ ssize_t sendto(int fd, const void* data, size_t size, int flags, const sockaddr*
                socklen_t len) {
   REAL(sendto);
   if (!is_socket(fd)) return real_sendto(fd, data, size, flags, to, len);
-  return fake_send(fd, data, size, flags);  // TCP ignores the address
+  if (to != nullptr) {
+    if (len > sizeof(sockaddr_storage)) return fail(EINVAL);  // move_addr_to_kernel()
+    // unix_stream_sendmsg() refuses an address, the pair being connected; TCP ignores it.
+    if (kind_of(fd) == Kind::unix_socket && len > 0) return fail(EISCONN);
+  }
+  return fake_send(fd, data, size, flags);
 }
 
 ssize_t sendmsg(int fd, const msghdr* message, int flags) {
   REAL(sendmsg);
   if (!is_socket(fd)) return real_sendmsg(fd, message, flags);
   if (message == nullptr) return fail(EFAULT);
+  if (message->msg_iovlen > IOV_MAX) return fail(EMSGSIZE);  // copy_msghdr_from_user()'s limit
+  if (message->msg_iovlen > 0 && message->msg_iov == nullptr) return fail(EFAULT);
   if (message->msg_controllen > 0) return fail(EOPNOTSUPP);  // no SCM_RIGHTS: docs/exec.md
+  if (kind_of(fd) == Kind::unix_socket && message->msg_name != nullptr && message->msg_namelen > 0)
+    return fail(EISCONN);  // as sendto's
   return fake_sendv(fd, message->msg_iov, static_cast<int>(message->msg_iovlen), flags);
 }
 
@@ -749,7 +838,13 @@ ssize_t recvfrom(int fd, void* into, size_t size, int flags, sockaddr* from, soc
   REAL(recvfrom);
   if (!is_socket(fd)) return real_recvfrom(fd, into, size, flags, from, length);
   const ssize_t got = fake_recv(fd, into, size, flags);
-  if (got >= 0 && length != nullptr) *length = 0;  // TCP gives no address
+  // A stream gives no address: move_addr_to_user() writes a length of 0 where an address was
+  // asked for, and faults on no length once the bytes are taken, as Linux's recvfrom does.
+  if (got >= 0 && from != nullptr) {
+    if (length == nullptr) return fail(EFAULT);
+    if (static_cast<int>(*length) < 0) return fail(EINVAL);
+    *length = 0;
+  }
   return got;
 }
 
@@ -757,6 +852,7 @@ ssize_t recvmsg(int fd, msghdr* message, int flags) {
   REAL(recvmsg);
   if (!is_socket(fd)) return real_recvmsg(fd, message, flags);
   if (message == nullptr) return fail(EFAULT);
+  if (message->msg_iovlen > IOV_MAX) return fail(EMSGSIZE);  // copy_msghdr_from_user()'s limit
   const ssize_t got =
       fake_recvv(fd, message->msg_iov, static_cast<int>(message->msg_iovlen), flags);
   if (got >= 0) {
@@ -824,7 +920,9 @@ int close(int fd) {
 int close_range(unsigned first, unsigned last, int flags) {
   REAL(close_range);
   if (g_channel < 0) return real_close_range(first, last, flags);
-  if (first > last) return fail(EINVAL);
+  // Refused calls close nothing: the flags are checked before any fake descriptor is closed.
+  if ((flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) != 0 || first > last)
+    return fail(EINVAL);
   if ((flags & CLOSE_RANGE_CLOEXEC) == 0) {
     const unsigned end = last < static_cast<unsigned>(kTracked) ? last : kTracked - 1;
     for (unsigned fd = first; fd <= end; ++fd)
@@ -853,7 +951,10 @@ int dup3(int from, int to, int flags) {
   REAL(dup3);
   if (g_channel >= 0 && to == g_channel) return fail(EBADF);
   if (g_channel < 0 || (!is_fake(from) && !is_fake(to))) return real_dup3(from, to, flags);
-  if (to < 0 || to >= kTracked) return fail(EBADF);
+  // Calls that fail whatever the descriptors are (bad flags, the same one, a negative target)
+  // are the real call's, which says which error comes first.
+  if ((flags & ~O_CLOEXEC) != 0 || from == to || to < 0) return real_dup3(from, to, flags);
+  if (to >= kTracked) return fail(EBADF);
   const Kind was = kind_of(to);
   if (real_dup3(from, to, flags) < 0) return -1;
   if (is_fake(from)) {
@@ -921,20 +1022,48 @@ int ioctl(int fd, unsigned long request, ...) {
         returned(call(Op::set_nonblocking, fd, *static_cast<int*>(argument) != 0)));
   }
   if (request == FIONREAD) {
-    if (argument == nullptr) return fail(EFAULT);
-    const Answer a = call(Op::bytes_readable, fd);
+    const Answer a = call(Op::bytes_readable, fd);  // ENOTTY (an eventfd) comes before EFAULT
     if (a.result < 0) return static_cast<int>(returned(a));
+    if (argument == nullptr) return fail(EFAULT);
     *static_cast<int*>(argument) = static_cast<int>(a.result);
     return 0;
   }
   return fail(ENOTTY);
 }
 
+namespace {
+
+// Whether Linux refuses an option beyond SOL_SOCKET that the fake kernel would only store: the
+// same call on a real socket of the kind says (a socketpair end's placeholder is one; for TCP a
+// throwaway AF_INET socket). Only refusals that do not depend on the socket's state count: an
+// unknown level or option, and a value setsockopt refuses.
+int option_refusal(int fd, int level, int name, const void* value, socklen_t length, bool set) {
+  REAL(socket);
+  REAL(close);
+  REAL(getsockopt);
+  REAL(setsockopt);
+  const bool own = kind_of(fd) == Kind::unix_socket;
+  const int probe = own ? fd : real_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (probe < 0) return 0;  // no telling: the option is taken
+  unsigned char scratch[256];
+  socklen_t scratch_length = sizeof scratch;
+  const int result = set ? real_setsockopt(probe, level, name, value, length)
+                         : real_getsockopt(probe, level, name, scratch, &scratch_length);
+  const int e = result < 0 ? errno : 0;
+  if (!own) real_close(probe);
+  return e == ENOPROTOOPT || e == EOPNOTSUPP || (set && e == EINVAL) ? e : 0;
+}
+
+}  // namespace
+
 // Socket options: the ones the fake kernel models by name, the rest stored as ints.
 int getsockopt(int fd, int level, int name, void* value, socklen_t* length) {
   REAL(getsockopt);
   if (!is_socket(fd)) return real_getsockopt(fd, level, name, value, length);
-  if (value == nullptr || length == nullptr) return fail(EFAULT);
+  // sk_getsockopt()'s order: the length is read (EFAULT), must not be negative at SOL_SOCKET
+  // (EINVAL), and the value is written only as far as the length says (put_option).
+  if (length == nullptr) return fail(EFAULT);
+  if (level == SOL_SOCKET && static_cast<int>(*length) < 0) return fail(EINVAL);
   Option option = Option::other;
   if (level == SOL_SOCKET) {
     switch (name) {
@@ -961,33 +1090,42 @@ int getsockopt(int fd, int level, int name, void* value, socklen_t* length) {
         break;
       case SO_DOMAIN: {
         const int domain = kind_of(fd) == Kind::unix_socket ? AF_UNIX : AF_INET;
-        copy_out(domain, value, length);
-        return 0;
+        return put_option(domain, value, length);
       }
-      default:
+      default: {
+        // An option Linux does not know is ENOPROTOOPT; the placeholder, a real socket, knows
+        // the same SOL_SOCKET options.
+        int probe = 0;
+        socklen_t probe_length = sizeof probe;
+        if (real_getsockopt(fd, level, name, &probe, &probe_length) < 0 && errno == ENOPROTOOPT)
+          return -1;
         break;
+      }
     }
   }
+  if (level != SOL_SOCKET)
+    if (const int e = option_refusal(fd, level, name, nullptr, 0, false)) return fail(e);
   const Answer a = call(Op::get_option, fd, static_cast<long long>(option),
                         (static_cast<long long>(level) << 32) | static_cast<unsigned>(name));
   if (a.result < 0 && a.error != 0) return static_cast<int>(returned(a));
   if (option == Option::linger) {
     const linger l{static_cast<int>(a.result & 1), static_cast<int>(a.result >> 1)};
-    copy_out(l, value, length);
-  } else if (option == Option::receive_timeout || option == Option::send_timeout) {
+    return put_option(l, value, length);
+  }
+  if (option == Option::receive_timeout || option == Option::send_timeout) {
     const timeval t{static_cast<time_t>(a.result / 1'000'000'000LL),
                     static_cast<suseconds_t>(a.result % 1'000'000'000LL / 1000)};
-    copy_out(t, value, length);
-  } else {
-    const int v = static_cast<int>(a.result);
-    copy_out(v, value, length);
+    return put_option(t, value, length);
   }
-  return 0;
+  const int v = static_cast<int>(a.result);
+  return put_option(v, value, length);
 }
 
 int setsockopt(int fd, int level, int name, const void* value, socklen_t length) {
   REAL(setsockopt);
   if (!is_socket(fd)) return real_setsockopt(fd, level, name, value, length);
+  // Linux's order: a length short of an int is EINVAL before the value is read (EFAULT).
+  if (length < sizeof(int)) return fail(EINVAL);
   if (value == nullptr) return fail(EFAULT);
   const auto as_int = [&](long long& out) {
     if (length < sizeof(int)) return false;
@@ -997,6 +1135,7 @@ int setsockopt(int fd, int level, int name, const void* value, socklen_t length)
     return true;
   };
   long long a1 = 0, a2 = 0;
+  int e = 0;
   Option option = Option::other;
   if (level == SOL_SOCKET && (name == SO_LINGER)) {
     if (length < sizeof(linger)) return fail(EINVAL);
@@ -1009,6 +1148,7 @@ int setsockopt(int fd, int level, int name, const void* value, socklen_t length)
     if (length < sizeof(timeval)) return fail(EINVAL);
     timeval t;
     std::memcpy(&t, value, sizeof t);
+    if (t.tv_usec < 0 || t.tv_usec >= 1'000'000) return fail(EDOM);  // sock_set_timeout()
     option = name == SO_RCVTIMEO ? Option::receive_timeout : Option::send_timeout;
     a1 = static_cast<long long>(t.tv_sec) * 1'000'000'000LL + t.tv_usec * 1000LL;
   } else {
@@ -1019,6 +1159,11 @@ int setsockopt(int fd, int level, int name, const void* value, socklen_t length)
       option = Option::receive_buffer, a1 = a2;
     else if (level == SOL_SOCKET && (name == SO_ERROR || name == SO_TYPE))
       return fail(ENOPROTOOPT);
+    else if (level == SOL_SOCKET && real_setsockopt(fd, level, name, value, length) < 0 &&
+             errno == ENOPROTOOPT)
+      return -1;  // an option Linux does not know, as the placeholder (a real socket) tells
+    else if (level != SOL_SOCKET && (e = option_refusal(fd, level, name, value, length, true)) != 0)
+      return fail(e);
     else
       a1 = (static_cast<long long>(level) << 32) | static_cast<unsigned>(name);
   }
@@ -1029,22 +1174,20 @@ int setsockopt(int fd, int level, int name, const void* value, socklen_t length)
 int getsockname(int fd, sockaddr* at, socklen_t* length) {
   REAL(getsockname);
   if (!is_socket(fd)) return real_getsockname(fd, at, length);
-  if (at == nullptr || length == nullptr) return fail(EFAULT);
-  Address address{};
+  Address address{};  // the socket's errors (ENOTCONN) come before the buffer's
   const Answer a = call(Op::local_address, fd, 0, 0, 0, 0, nullptr, 0, &address, sizeof address);
   if (a.result < 0) return static_cast<int>(returned(a));
-  put_address(fd, address, at, length);
+  if (const int e = put_address(fd, address, at, length)) return fail(e);
   return 0;
 }
 
 int getpeername(int fd, sockaddr* at, socklen_t* length) {
   REAL(getpeername);
   if (!is_socket(fd)) return real_getpeername(fd, at, length);
-  if (at == nullptr || length == nullptr) return fail(EFAULT);
-  Address address{};
+  Address address{};  // the socket's errors (ENOTCONN) come before the buffer's
   const Answer a = call(Op::peer_address, fd, 0, 0, 0, 0, nullptr, 0, &address, sizeof address);
   if (a.result < 0) return static_cast<int>(returned(a));
-  put_address(fd, address, at, length);
+  if (const int e = put_address(fd, address, at, length)) return fail(e);
   return 0;
 }
 
@@ -1093,7 +1236,9 @@ int pselect(int nfds, fd_set* r, fd_set* w, fd_set* x, const timespec* timeout,
             const sigset_t* mask) {
   REAL(pselect);
   if (g_channel < 0) return real_pselect(nfds, r, w, x, timeout, mask);
-  if (timeout != nullptr && (timeout->tv_sec < 0 || timeout->tv_nsec < 0)) return fail(EINVAL);
+  if (timeout != nullptr &&
+      (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1'000'000'000))
+    return fail(EINVAL);
   return mixed_select(nfds, r, w, x, timeout == nullptr ? -1 : nanoseconds_of(*timeout));
 }
 
@@ -1123,11 +1268,19 @@ int epoll_ctl(int epfd, int op, int fd, epoll_event* event) {
   REAL(epoll_ctl);
   REAL(fcntl);
   if (kind_of(epfd) != Kind::epoll) return real_epoll_ctl(epfd, op, fd, event);
+  // Linux reads the event (any op but DEL, bad ones too) before it looks at the descriptors.
+  if (op != EPOLL_CTL_DEL && event == nullptr) return fail(EFAULT);
   if (!is_fake(fd)) {
     // A real descriptor in a fake epoll is not modelled: epoll's "does not support epoll".
     return fail(real_fcntl(fd, F_GETFD) == -1 ? EBADF : EPERM);
   }
-  if (op != EPOLL_CTL_DEL && event == nullptr) return fail(EFAULT);
+  // EPOLLEXCLUSIVE: only at ADD, only with these bits, never for an epoll (do_epoll_ctl()).
+  constexpr unsigned kExclusiveOk =
+      EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE;
+  if (op != EPOLL_CTL_DEL && (event->events & EPOLLEXCLUSIVE) != 0 &&
+      (op == EPOLL_CTL_MOD || (op == EPOLL_CTL_ADD && ((event->events & ~kExclusiveOk) != 0 ||
+                                                       kind_of(fd) == Kind::epoll))))
+    return fail(EINVAL);
   const long long events = event == nullptr ? 0 : event->events;
   const long long data = event == nullptr ? 0 : static_cast<long long>(event->data.u64);
   return static_cast<int>(returned(call(Op::epoll_ctl, epfd, op, fd, events, data)));
@@ -1149,7 +1302,9 @@ int epoll_pwait2(int epfd, epoll_event* events, int most, const timespec* timeou
                  const sigset_t* mask) {
   REAL(epoll_pwait2);
   if (kind_of(epfd) != Kind::epoll) return real_epoll_pwait2(epfd, events, most, timeout, mask);
-  if (timeout != nullptr && (timeout->tv_sec < 0 || timeout->tv_nsec < 0)) return fail(EINVAL);
+  if (timeout != nullptr &&
+      (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1'000'000'000))
+    return fail(EINVAL);
   return fake_epoll_wait(epfd, events, most, timeout == nullptr ? -1 : nanoseconds_of(*timeout));
 }
 
@@ -1166,7 +1321,8 @@ int clock_gettime(clockid_t clock, timespec* now) {
 int gettimeofday(timeval* now, void* zone) {
   REAL(gettimeofday);
   if (g_channel < 0) return real_gettimeofday(now, zone);
-  // glibc declares `now` non-null, so it is not checked here either.
+  // glibc declares `now` non-null, but the vDSO takes NULL (and says 0): so does this.
+  if (now == nullptr) return 0;
   const long long ns = kRealtimeStartNs + virtual_now();
   *now = timeval{static_cast<time_t>(ns / 1'000'000'000LL),
                  static_cast<suseconds_t>(ns % 1'000'000'000LL / 1000)};
