@@ -16,6 +16,8 @@ namespace muxlab::exec {
 
 // The channel's descriptor number in a new process, in the environment.
 inline constexpr const char* kChannelVariable = "MUXLAB_EXEC_CHANNEL";
+// Where virtual CLOCK_MONOTONIC starts, in nanoseconds: the real one's reading when the run began.
+inline constexpr const char* kMonotonicStartVariable = "MUXLAB_EXEC_MONOTONIC_START";
 
 // The most payload one message carries. A larger send or recv moves this much and reports the
 // count, which is what a partial send or a short read says anyway; a blocking send goes on with

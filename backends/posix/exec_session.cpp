@@ -8,6 +8,7 @@
 #include <sys/personality.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -187,6 +188,13 @@ int run_exec(const ExecOptions& options, const std::vector<ExecProgram>& program
     server.set_trace(&trace_file);
   }
   signal(SIGPIPE, SIG_IGN);  // a program that dies mid-reply must not take muxlab with it
+  timespec real_monotonic{};
+  clock_gettime(CLOCK_MONOTONIC, &real_monotonic);
+  setenv(kMonotonicStartVariable,
+         std::to_string(static_cast<long long>(real_monotonic.tv_sec) * 1'000'000'000LL +
+                        real_monotonic.tv_nsec)
+             .c_str(),
+         1);
 
   std::vector<Child> children;
   std::map<ProcessId, std::size_t> index;

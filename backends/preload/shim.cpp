@@ -59,10 +59,13 @@ static_assert(abi::kMsgPeek == MSG_PEEK && abi::kMsgDontWait == MSG_DONTWAIT &&
               abi::kMsgWaitAll == MSG_WAITALL && abi::kMsgNoSignal == MSG_NOSIGNAL);
 static_assert(kSelectSetSize == FD_SETSIZE);
 
-// The virtual clocks: CLOCK_MONOTONIC starts at 100 s (so that no program sees a zero it might
-// take for "unset"), CLOCK_REALTIME at 2026-01-01T00:00:00Z.
-constexpr long long kMonotonicStartNs = 100'000'000'000LL;
+// The virtual clocks: CLOCK_REALTIME starts at 2026-01-01T00:00:00Z. CLOCK_MONOTONIC starts where
+// the real one stood when muxlab exec began (kMonotonicStartVariable), the same for every process
+// of a run: a deadline a program computes from it and hands to a wait the shim cannot see (a
+// thread's sem_clockwait, as CPython's locks use) then lies in the real future, not decades in
+// the past, where such a wait would time out at once. 100 s when the variable is missing.
 constexpr long long kRealtimeStartNs = 1'767'225'600LL * 1'000'000'000LL;
+long long g_monotonic_start_ns = 100'000'000'000LL;
 constexpr int kTracked = 1 << 16;  // fake objects get descriptor numbers below this
 
 std::atomic<unsigned char> g_kind[kTracked];  // a Kind per descriptor number
@@ -411,7 +414,7 @@ bool virtual_clock(clockid_t clock, long long& start) {
     case CLOCK_MONOTONIC_COARSE:
     case CLOCK_MONOTONIC_RAW:
     case CLOCK_BOOTTIME:
-      start = kMonotonicStartNs;
+      start = g_monotonic_start_ns;
       return true;
     default:
       return false;
@@ -595,6 +598,8 @@ __attribute__((constructor)) void connect_to_server() {
   syscall(SYS_fcntl, moved, F_SETFD, FD_CLOEXEC);
   g_channel = moved;
   g_pid = getpid();
+  if (const char* start = getenv(kMonotonicStartVariable); start != nullptr && atoll(start) > 0)
+    g_monotonic_start_ns = atoll(start);
   char number[16];
   std::snprintf(number, sizeof number, "%d", moved);
   setenv(kChannelVariable, number, 1);
