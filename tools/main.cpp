@@ -28,13 +28,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::string_view kUsage = R"(usage:
-  muxlab run PATH... [--env NAME|fake|real|all] [--seed N] [--time-scale X]
+constexpr std::string_view kRunUsage =
+    R"(  muxlab run PATH... [--env NAME|fake|real|all]... [--seed N] [--time-scale X]
                      [--trace FILE] [--junit FILE]
                      [--max-time DURATION] [--max-steps N] [--max-trace-records N]
       Runs scenario scripts (a folder runs every *.scenario below it, sorted) on each chosen
-      environment. --env defaults to all. --time-scale (default 0.1) scales the scripts'
-      durations on real kernels; the fake kernel runs them as written, in virtual time.
+      environment. --env defaults to all; repeat it or give a list (--env fake:epoll,poll) to
+      choose several. --time-scale (default 0.1) scales the scripts' durations on real kernels;
+      the fake kernel runs them as written, in virtual time.
       --seed (default: $MUXLAB_SEED, else 1) seeds the fake kernel. --trace writes each run's
       trace: FILE.json as Chrome trace events (Perfetto), FILE.svg as a timeline, otherwise
       text. --junit writes a JUnit XML report.
@@ -42,8 +43,11 @@ constexpr std::string_view kUsage = R"(usage:
       (default 60min; the environment's clock, virtual on the fake kernel), --max-steps (default
       10000000: script steps and scheduler turns) or --max-trace-records (default 4000000,
       about 800 MB).
-      0 lifts a bound.
-  muxlab exec [--env fake:epoll|fake:poll|fake:select|fake:win32-select] [--seed N]
+      0 lifts a bound. An option's value may also follow '=': --env=fake.
+)";
+
+constexpr std::string_view kExecUsage =
+    R"(  muxlab exec [--env fake:epoll|fake:poll|fake:select|fake:win32-select] [--seed N]
               [--trace FILE] [--fault NAME=VALUE]... [--timeout DURATION] [--background N]
               [--wall-limit DURATION] -- PROGRAM ARGS... [::: PROGRAM ARGS... | :::& ...]...
       Runs unmodified programs (dynamically linked, Linux) on one fake kernel, in virtual time,
@@ -55,15 +59,28 @@ constexpr std::string_view kUsage = R"(usage:
       exit status: the first failing foreground program's own, 3 on a deadlock (every process
       waits and nothing is due; each waiting call is printed), 124 at --timeout or
       --wall-limit, 2 bad usage
-  muxlab envs       the environments this build can run, with what each backend reports
+)";
+
+constexpr std::string_view kOtherUsage =
+    R"(  muxlab envs       the environments this build can run, with what each backend reports
   muxlab programs   the built-in programs scripts can start
-  muxlab --help     this text
+  muxlab --help     this text; muxlab help COMMAND (or COMMAND --help) only that command's
 
 exit status: 0 all passed, 1 an expectation failed, 2 a malformed script or bad usage
 )";
 
+std::string full_usage() {
+  return fmt::format("usage:\n{}{}{}", kRunUsage, kExecUsage, kOtherUsage);
+}
+
+// `muxlab help run`, `muxlab run --help`: one command's part of the text.
+int print_usage_of(std::string_view command) {
+  fmt::print("usage:\n{}", command == "run" ? kRunUsage : kExecUsage);
+  return 0;
+}
+
 int usage_error(std::string_view message) {
-  fmt::print(stderr, "muxlab: {}\n\n{}", message, kUsage);
+  fmt::print(stderr, "muxlab: {}\n\n{}", message, full_usage());
   return 2;
 }
 
@@ -103,7 +120,7 @@ int list_programs() {
 
 struct RunCommand {
   std::vector<std::string> paths;
-  std::string env = "all";
+  std::vector<std::string> envs;  // selectors, as given: names, fake, real, all
   std::string trace_file;
   std::string junit_file;
   muxlab::RunOptions options;
@@ -130,17 +147,22 @@ bool collect_scripts(const std::vector<std::string>& paths, std::vector<fs::path
   return true;
 }
 
-std::vector<std::string> chosen_environments(std::string_view selector) {
-  std::vector<std::string> chosen;
-  // "all", a whole name, or a group: fake or real. A mechanism alone names the real one here
-  // (`--env epoll`), where a script's `on epoll:` also covers fake:epoll.
-  std::optional<muxlab::EnvironmentSelector> group;
+// Does `selector` ("all", a whole name, or a group: fake or real) choose the environment named
+// `name`? A mechanism alone names the real one here (`--env epoll`), where a script's
+// `on epoll:` also covers fake:epoll.
+bool chooses(std::string_view selector, const std::string& name) {
   if (selector == "fake" || selector == "real")
-    group = muxlab::EnvironmentSelector::parse(selector).value();
-  for (const std::string& name : muxlab::environment_names()) {
-    if (selector == "all" || selector == name || (group && group->matches_name(name)))
+    return muxlab::EnvironmentSelector::parse(selector).value().matches_name(name);
+  return selector == "all" || selector == name;
+}
+
+// Every environment some selector chooses, in the build's order, each once.
+std::vector<std::string> chosen_environments(const std::vector<std::string>& selectors) {
+  std::vector<std::string> chosen;
+  for (const std::string& name : muxlab::environment_names())
+    if (std::any_of(selectors.begin(), selectors.end(),
+                    [&](const std::string& s) { return chooses(s, name); }))
       chosen.push_back(name);
-  }
   return chosen;
 }
 
@@ -198,10 +220,11 @@ int run_scripts(const RunCommand& command) {
   std::vector<fs::path> scripts;
   if (!collect_scripts(command.paths, scripts)) return 2;
   if (scripts.empty()) return usage_error("no *.scenario files in the given paths");
-  const std::vector<std::string> envs = chosen_environments(command.env);
-  if (envs.empty())
-    return usage_error(fmt::format("no environment '{}' in this build (it has: {})", command.env,
-                                   fmt::join(muxlab::environment_names(), ", ")));
+  for (const std::string& selector : command.envs)
+    if (chosen_environments({selector}).empty())
+      return usage_error(fmt::format("no environment '{}' in this build (it has: {})", selector,
+                                     fmt::join(muxlab::environment_names(), ", ")));
+  const std::vector<std::string> envs = chosen_environments(command.envs);
 
   // Parse everything first: a malformed script runs nowhere, and every error is shown.
   std::vector<muxlab::Scenario> parsed;
@@ -267,6 +290,18 @@ bool parse_whole_number(std::string_view text, std::uint64_t& out) {
   return ec == std::errc{} && end == text.data() + text.size() && !text.empty();
 }
 
+// "--env=fake" is "--env fake": the option, and its value when it is attached.
+struct OptionWord {
+  std::string_view name;
+  std::optional<std::string_view> attached;
+};
+
+OptionWord split_option(std::string_view arg) {
+  const auto eq = arg.find('=');
+  if (arg.rfind("--", 0) != 0 || eq == std::string_view::npos) return {arg, std::nullopt};
+  return {arg.substr(0, eq), arg.substr(eq + 1)};
+}
+
 int run_command(int argc, char** argv) {
   RunCommand command;
   if (const char* seed = std::getenv("MUXLAB_SEED"); seed && *seed) {
@@ -274,14 +309,21 @@ int run_command(int argc, char** argv) {
       return usage_error(fmt::format("MUXLAB_SEED={} is not a whole number", seed));
   }
   for (int i = 2; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
+    const auto [arg, attached] = split_option(argv[i]);
+    if (arg == "--help" || arg == "-h") return print_usage_of("run");
     if (arg == "--env" || arg == "--seed" || arg == "--trace" || arg == "--junit" ||
         arg == "--time-scale" || arg == "--max-time" || arg == "--max-steps" ||
         arg == "--max-trace-records") {
-      const char* v = value();
-      if (!v) return usage_error(fmt::format("{} needs a value", arg));
-      if (arg == "--env") command.env = v;
+      const char* v = attached ? attached->data() : i + 1 < argc ? argv[++i] : nullptr;
+      if (!v || !*v) return usage_error(fmt::format("{} needs a value", arg));
+      if (arg == "--env") {
+        // Each --env adds its comma-separated names.
+        for (std::string_view rest = v; !rest.empty();) {
+          const std::string_view name = rest.substr(0, rest.find(','));
+          if (!name.empty()) command.envs.emplace_back(name);
+          rest.remove_prefix(std::min(rest.size(), name.size() + 1));
+        }
+      }
       if (arg == "--trace") command.trace_file = v;
       if (arg == "--junit") command.junit_file = v;
       if (arg == "--seed" && !parse_whole_number(v, command.options.seed))
@@ -299,13 +341,14 @@ int run_command(int argc, char** argv) {
         if (*end != '\0' || !(command.options.time_scale > 0) || command.options.time_scale > 100)
           return usage_error(fmt::format("--time-scale {}: a number above 0, at most 100", v));
       }
-    } else if (arg.rfind("--", 0) == 0) {
-      return usage_error(fmt::format("unknown option '{}'", arg));
+    } else if (arg.rfind("-", 0) == 0 && arg != "-") {
+      return usage_error(fmt::format("unknown option '{}'", argv[i]));
     } else {
-      command.paths.emplace_back(arg);
+      command.paths.emplace_back(argv[i]);
     }
   }
   if (command.paths.empty()) return usage_error("run needs at least one script or folder");
+  if (command.envs.empty()) command.envs.emplace_back("all");
   return run_scripts(command);
 }
 
@@ -342,6 +385,7 @@ int exec_command(int argc, char** argv) {
   for (; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--") break;
+    if (arg == "--help" || arg == "-h") return print_usage_of("exec");
     const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
     if (arg != "--env" && arg != "--seed" && arg != "--trace" && arg != "--fault" &&
         arg != "--timeout" && arg != "--background" && arg != "--wall-limit")
@@ -404,11 +448,24 @@ int main(int argc, char** argv) {
 #ifdef MUXLAB_HAVE_EXEC
   if (command == "exec") return exec_command(argc, argv);
 #endif
+  if ((command == "envs" || command == "programs") && argc > 2)
+    return usage_error(fmt::format("{} takes no arguments (got '{}')", command, argv[2]));
   if (command == "envs") return list_environments();
   if (command == "programs") return list_programs();
-  if (command == "--help" || command == "-h" || command == "help") {
-    fmt::print("{}", kUsage);
+  if (command == "--help" || command == "-h" || (command == "help" && argc == 2)) {
+    fmt::print("{}", full_usage());
     return 0;
+  }
+  if (command == "help") {
+    const std::string_view of = argv[2];
+    if (of != "run" && of != "exec" && of != "envs" && of != "programs")
+      return usage_error(fmt::format("no command '{}' (commands: run, exec, envs, programs)", of));
+    if (argc > 3) return usage_error("help takes one command: muxlab help run");
+    if (of == "envs" || of == "programs") {
+      fmt::print("{}", full_usage());
+      return 0;
+    }
+    return print_usage_of(of);
   }
   return usage_error(command.empty() ? "no command given"
                                      : fmt::format("unknown command '{}'", command));
