@@ -3,9 +3,11 @@
 //
 // Exit codes: 0 all passed, 1 an expectation failed, 2 a malformed script or bad usage.
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -197,16 +199,38 @@ void write_junit(const std::string& file, const std::vector<Outcome>& outcomes) 
   out << "</testsuite>\n</testsuites>\n";
 }
 
+// --trace FILE for one run, or FILE's stem + script + environment when there are several.
+fs::path trace_target(const std::string& file, const fs::path& script, const std::string& env,
+                      bool only_one) {
+  fs::path target(file);
+  if (only_one) return target;
+  std::string safe_env = env;
+  std::replace(safe_env.begin(), safe_env.end(), ':', '_');
+  return target.parent_path() / fmt::format("{}.{}.{}{}", target.stem().string(),
+                                            script.stem().string(), safe_env,
+                                            target.extension().string());
+}
+
+// Can `file` be written? Tried before any run, so a report that cannot be written is bad usage,
+// not a run that ends without it. A file made for the test is removed again.
+bool check_writable(std::string_view option, const fs::path& file) {
+  std::error_code ec;
+  const bool existed = fs::exists(file, ec);
+  std::FILE* probe = std::fopen(file.string().c_str(), "a");
+  if (probe == nullptr) {
+    const int error = errno;
+    fmt::print(stderr, "muxlab: {} {}: cannot be written ({})\n", option, file.string(),
+               std::strerror(error));
+    return false;
+  }
+  std::fclose(probe);
+  if (!existed) fs::remove(file, ec);
+  return true;
+}
+
 void write_trace(const std::string& file, const fs::path& script, const std::string& env,
                  bool only_one, const muxlab::Trace& trace) {
-  fs::path target(file);
-  if (!only_one) {
-    std::string safe_env = env;
-    std::replace(safe_env.begin(), safe_env.end(), ':', '_');
-    target = target.parent_path() / fmt::format("{}.{}.{}{}", target.stem().string(),
-                                                script.stem().string(), safe_env,
-                                                target.extension().string());
-  }
+  const fs::path target = trace_target(file, script, env, only_one);
   std::ofstream out(target);
   if (target.extension() == ".json")
     out << trace.to_chrome_json();
@@ -225,6 +249,11 @@ int run_scripts(const RunCommand& command) {
       return usage_error(fmt::format("no environment '{}' in this build (it has: {})", selector,
                                      fmt::join(muxlab::environment_names(), ", ")));
   const std::vector<std::string> envs = chosen_environments(command.envs);
+  const bool one_run = scripts.size() * envs.size() == 1;
+  if (!command.junit_file.empty() && !check_writable("--junit", command.junit_file)) return 2;
+  if (!command.trace_file.empty() &&
+      !check_writable("--trace", trace_target(command.trace_file, scripts[0], envs[0], one_run)))
+    return 2;
 
   // Parse everything first: a malformed script runs nowhere, and every error is shown.
   std::vector<muxlab::Scenario> parsed;
@@ -245,7 +274,6 @@ int run_scripts(const RunCommand& command) {
 
   std::vector<Outcome> outcomes;
   std::size_t passed = 0, failed = 0, skipped = 0;
-  const bool one_run = parsed.size() * envs.size() == 1;
   for (const muxlab::Scenario& scenario : parsed) {
     for (const std::string& env : envs) {
       Outcome o{scenario.file, muxlab::run_scenario(scenario, env, command.options), {}};
