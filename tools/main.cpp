@@ -116,7 +116,7 @@ int list_environments() {
 int list_programs() {
   for (const muxlab::ProgramInfo& p : muxlab::builtin_programs())
     fmt::print("{:<28} {}\n{:<28} arguments: {}\n", p.name, p.summary, "",
-               p.arguments.empty() ? "none" : p.arguments);
+               p.arguments.empty() ? "none" : p.arguments_text());
   return 0;
 }
 
