@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -168,35 +169,73 @@ std::vector<std::string> chosen_environments(const std::vector<std::string>& sel
   return chosen;
 }
 
+// One testcase of the report: a run of a script on an environment, or a malformed script, which
+// runs nowhere.
 struct Outcome {
-  std::string script;
-  muxlab::ScenarioRun run;
-  std::string report;  // the failure text, as printed
+  fs::path script;
+  std::string environment;  // empty for a malformed script
+  enum class Verdict : std::uint8_t { passed, failed, skipped, malformed } verdict{};
+  std::string message;  // why it failed or was skipped, one line
+  std::string report;   // the failure text, as printed
+  double seconds = 0;   // the run's real time
 };
 
-void write_junit(const std::string& file, const std::vector<Outcome>& outcomes) {
+// "scenarios.documents.000_delay": the script's folders and name joined by dots, each without
+// dots of its own (Jenkins splits a classname at dots), and without "." or "..".
+std::string junit_classname(const fs::path& script) {
+  std::vector<std::string> parts;
+  for (const fs::path& part : script.parent_path().relative_path()) {
+    std::string text = part.string();
+    if (text.empty() || text == "." || text == "..") continue;
+    std::replace(text.begin(), text.end(), '.', '_');
+    parts.push_back(std::move(text));
+  }
+  std::string name = script.stem().string();
+  std::replace(name.begin(), name.end(), '.', '_');
+  parts.push_back(std::move(name));
+  return fmt::format("{}", fmt::join(parts, "."));
+}
+
+// The common JUnit schema's shape: testsuites > testsuite > testcase, with failure and skipped.
+std::string junit_text(const std::vector<Outcome>& outcomes) {
+  using Verdict = Outcome::Verdict;
   std::size_t failures = 0, skipped = 0;
+  double seconds = 0;
+  std::string cases;
   for (const Outcome& o : outcomes) {
-    failures += o.run.passed() ? 0 : 1;
-    skipped += o.run.skipped ? 1 : 0;
+    failures += o.verdict == Verdict::failed || o.verdict == Verdict::malformed ? 1 : 0;
+    skipped += o.verdict == Verdict::skipped ? 1 : 0;
+    seconds += o.seconds;
+    const std::string name = o.environment.empty()
+                                 ? o.script.stem().string()
+                                 : fmt::format("{} on {}", o.script.stem().string(), o.environment);
+    cases += fmt::format("    <testcase name=\"{}\" classname=\"{}\" time=\"{:.3f}\"",
+                         muxlab::escape_xml(name), muxlab::escape_xml(junit_classname(o.script)),
+                         o.seconds);
+    if (o.verdict == Verdict::passed) {
+      cases += "/>\n";
+      continue;
+    }
+    if (o.verdict == Verdict::skipped)
+      cases += fmt::format("><skipped message=\"{}\"/>", muxlab::escape_xml(o.message));
+    else
+      cases +=
+          fmt::format("><failure type=\"{}\" message=\"{}\">{}</failure>",
+                      o.verdict == Verdict::malformed ? "malformed script" : "failed expectation",
+                      muxlab::escape_xml(o.message), muxlab::escape_xml(o.report));
+    cases += "</testcase>\n";
   }
-  std::ofstream out(file);
-  out << fmt::format(
-      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n<testsuite name=\"muxlab "
-      "scenarios\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">\n",
-      outcomes.size(), failures, skipped);
-  for (const Outcome& o : outcomes) {
-    out << fmt::format("  <testcase classname=\"{}\" name=\"{}\" time=\"0\">",
-                       muxlab::escape_xml(o.script), muxlab::escape_xml(o.run.environment));
-    if (o.run.skipped) out << "<skipped/>";
-    if (!o.run.passed())
-      out << fmt::format(
-          "<failure message=\"{}\">{}</failure>",
-          muxlab::escape_xml(o.run.failure->expected + " / " + o.run.failure->actual),
-          muxlab::escape_xml(o.report));
-    out << "</testcase>\n";
-  }
-  out << "</testsuite>\n</testsuites>\n";
+  const std::string counts =
+      fmt::format("tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{:.3f}\"",
+                  outcomes.size(), failures, skipped, seconds);
+  return fmt::format(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"muxlab\" {}>\n"
+      "  <testsuite name=\"muxlab run\" {}>\n{}  </testsuite>\n</testsuites>\n",
+      counts, counts, cases);
+}
+
+void write_junit(const std::string& file, const std::vector<Outcome>& outcomes) {
+  std::ofstream(file, std::ios::binary) << junit_text(outcomes);
 }
 
 // --trace FILE for one run, or FILE's stem + script + environment when there are several.
@@ -255,43 +294,64 @@ int run_scripts(const RunCommand& command) {
       !check_writable("--trace", trace_target(command.trace_file, scripts[0], envs[0], one_run)))
     return 2;
 
-  // Parse everything first: a malformed script runs nowhere, and every error is shown.
-  std::vector<muxlab::Scenario> parsed;
-  bool malformed = false;
+  // Parse everything first, so every error is shown before anything runs. A malformed script
+  // runs nowhere and is a failed testcase; the others still run.
+  std::vector<muxlab::ParseResult> parsed;
+  std::size_t malformed = 0;
   for (const fs::path& script : scripts) {
     std::ifstream in(script, std::ios::binary);
     std::stringstream text;
     text << in.rdbuf();
-    muxlab::ParseResult result = muxlab::parse_scenario(text.str(), script.string());
-    for (const muxlab::ScriptError& e : result.errors)
+    parsed.push_back(muxlab::parse_scenario(text.str(), script.string()));
+    for (const muxlab::ScriptError& e : parsed.back().errors)
       fmt::print(stderr, "{}\n", e.to_string());
-    if (result.scenario)
-      parsed.push_back(std::move(*result.scenario));
-    else
-      malformed = true;
+    malformed += parsed.back().scenario ? 0 : 1;
   }
-  if (malformed) return 2;
 
-  std::vector<Outcome> outcomes;
   std::size_t passed = 0, failed = 0, skipped = 0;
-  for (const muxlab::Scenario& scenario : parsed) {
+  std::vector<std::string> skipped_everywhere;  // scripts none of whose runs ran
+  std::vector<Outcome> outcomes;
+  for (std::size_t i = 0; i < scripts.size(); ++i) {
+    if (!parsed[i].scenario) {
+      Outcome& o = outcomes.emplace_back();
+      o.script = scripts[i];
+      o.verdict = Outcome::Verdict::malformed;
+      o.message = parsed[i].errors.front().to_string();
+      for (const muxlab::ScriptError& e : parsed[i].errors)
+        o.report += e.to_string() + "\n";
+      continue;
+    }
+    const muxlab::Scenario& scenario = *parsed[i].scenario;
+    std::size_t ran = 0;
     for (const std::string& env : envs) {
-      Outcome o{scenario.file, muxlab::run_scenario(scenario, env, command.options), {}};
-      if (o.run.skipped) {
+      const auto started = std::chrono::steady_clock::now();
+      const muxlab::ScenarioRun run = muxlab::run_scenario(scenario, env, command.options);
+      Outcome o{scenario.file, env, Outcome::Verdict::passed, {}, {}, 0};
+      o.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      if (run.skipped) {
         ++skipped;
-        fmt::print("SKIP  {}  {}  ({})\n", scenario.file, env,
-                   !o.run.skip_reason.empty() ? o.run.skip_reason
-                   : scenario.only_on.empty()
-                       ? fmt::format("skip on {}", fmt::join(scenario.skip_on, ", "))
-                       : fmt::format("only on {}", fmt::join(scenario.only_on, ", ")));
-      } else if (o.run.passed()) {
+        o.verdict = Outcome::Verdict::skipped;
+        o.message = !run.skip_reason.empty() ? run.skip_reason
+                    : scenario.only_on.empty()
+                        ? fmt::format("skip on {}", fmt::join(scenario.skip_on, ", "))
+                        : fmt::format("only on {}", fmt::join(scenario.only_on, ", "));
+        fmt::print("SKIP  {}  {}  ({})\n", scenario.file, env, o.message);
+      } else if (run.passed()) {
         ++passed;
+        ++ran;
         fmt::print("PASS  {}  {}  ({:.3f} s {})\n", scenario.file, env,
-                   std::chrono::duration<double>(o.run.virtual_time).count(),
+                   std::chrono::duration<double>(run.virtual_time).count(),
                    env.rfind("fake:", 0) == 0 ? "virtual" : "real");
       } else {
         ++failed;
-        const muxlab::StepFailure& f = *o.run.failure;
+        ++ran;
+        const muxlab::StepFailure& f = *run.failure;
+        o.verdict = Outcome::Verdict::failed;
+        o.message =
+            f.limit.empty()
+                ? fmt::format("{}:{}:{}: {}: expected {}, actual {}", f.where.file, f.where.line,
+                              f.where.column, f.step, f.expected, f.actual)
+                : fmt::format("{}:{}:{}: {}", f.where.file, f.where.line, f.where.column, f.limit);
         if (!f.limit.empty())
           o.report = fmt::format("{}:{}:{}: error: {}, on {}\n  at: {}\n  trace at its end:\n{}",
                                  f.where.file, f.where.line, f.where.column, f.limit, env, f.step,
@@ -303,14 +363,19 @@ int run_scripts(const RunCommand& command) {
               f.trace_excerpt);
         fmt::print("FAIL  {}  {}\n{}\n", scenario.file, env, o.report);
       }
-      if (!command.trace_file.empty() && o.run.trace && !o.run.skipped)
-        write_trace(command.trace_file, scenario.file, env, one_run, *o.run.trace);
+      if (!command.trace_file.empty() && run.trace && !run.skipped)
+        write_trace(command.trace_file, scenario.file, env, one_run, *run.trace);
       outcomes.push_back(std::move(o));
     }
+    if (ran == 0) skipped_everywhere.push_back(scenario.file);
   }
   if (!command.junit_file.empty()) write_junit(command.junit_file, outcomes);
-  fmt::print("scenarios: {} passed, {} failed, {} skipped\n", passed, failed, skipped);
-  return failed == 0 ? 0 : 1;
+  fmt::print("scenarios: {} passed, {} failed, {} skipped{}{}\n", passed, failed, skipped,
+             malformed ? fmt::format(", {} malformed", malformed) : "",
+             skipped_everywhere.empty()
+                 ? ""
+                 : fmt::format("; every run skipped: {}", fmt::join(skipped_everywhere, ", ")));
+  return malformed ? 2 : failed ? 1 : 0;
 }
 
 bool parse_whole_number(std::string_view text, std::uint64_t& out) {
