@@ -6,14 +6,17 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <string_view>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -22,6 +25,11 @@
 #include "muxlab/program.hpp"
 #include "muxlab/scenario.hpp"
 #include "muxlab/trace.hpp"
+
+#ifndef _WIN32
+#include <pthread.h>
+#include <signal.h>
+#endif
 
 #ifdef MUXLAB_HAVE_EXEC
 #include "../backends/posix/exec_session.hpp"
@@ -47,6 +55,8 @@ constexpr std::string_view kRunUsage =
       10000000: script steps and scheduler turns) or --max-trace-records (default 4000000,
       about 800 MB).
       0 lifts a bound. An option's value may also follow '=': --env=fake.
+      Stopped by SIGINT or SIGTERM, it still writes the --junit report of the runs that
+      finished, and ends with 130 or 143.
 )";
 
 constexpr std::string_view kExecUsage =
@@ -238,6 +248,49 @@ void write_junit(const std::string& file, const std::vector<Outcome>& outcomes) 
   std::ofstream(file, std::ios::binary) << junit_text(outcomes);
 }
 
+// The runs that have finished, shared with what stops the command on SIGINT or SIGTERM.
+struct FinishedRuns {
+  std::mutex mutex;
+  std::vector<Outcome> outcomes;
+  std::string junit_file;
+};
+
+FinishedRuns* g_finished_runs = nullptr;
+
+// A stopped run still writes the report of what finished, then ends as the signal would have.
+[[noreturn]] void stop_by_signal(int signal) {
+  FinishedRuns& runs = *g_finished_runs;
+  const std::lock_guard lock(runs.mutex);  // not while a run is being recorded
+  if (!runs.junit_file.empty()) write_junit(runs.junit_file, runs.outcomes);
+  std::fflush(stdout);
+  fmt::print(stderr, "muxlab: stopped by {} after {} finished run(s){}\n",
+             signal == SIGINT ? "SIGINT" : "SIGTERM", runs.outcomes.size(),
+             runs.junit_file.empty() ? "" : fmt::format("; {} has them", runs.junit_file));
+  std::_Exit(128 + signal);
+}
+
+// A signal handler may neither lock nor write a file, so on POSIX a thread of its own takes the
+// signals (sigwait) and stops the command as ordinary code; Windows runs a console handler on a
+// thread of its own already. The record lives until the process ends, as that thread may.
+FinishedRuns& report_finished_runs_when_stopped(const std::string& junit_file) {
+  g_finished_runs = new FinishedRuns;
+  g_finished_runs->junit_file = junit_file;
+#ifdef _WIN32
+  std::signal(SIGINT, [](int signal) { stop_by_signal(signal); });
+#else
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::thread([signals] {
+    int signal = 0;
+    if (sigwait(&signals, &signal) == 0) stop_by_signal(signal);
+  }).detach();
+#endif
+  return *g_finished_runs;
+}
+
 // --trace FILE for one run, or FILE's stem + script + environment when there are several.
 fs::path trace_target(const std::string& file, const fs::path& script, const std::string& env,
                       bool only_one) {
@@ -310,9 +363,11 @@ int run_scripts(const RunCommand& command) {
 
   std::size_t passed = 0, failed = 0, skipped = 0;
   std::vector<std::string> skipped_everywhere;  // scripts none of whose runs ran
-  std::vector<Outcome> outcomes;
+  FinishedRuns& finished = report_finished_runs_when_stopped(command.junit_file);
+  std::vector<Outcome>& outcomes = finished.outcomes;
   for (std::size_t i = 0; i < scripts.size(); ++i) {
     if (!parsed[i].scenario) {
+      const std::lock_guard lock(finished.mutex);
       Outcome& o = outcomes.emplace_back();
       o.script = scripts[i];
       o.verdict = Outcome::Verdict::malformed;
@@ -328,6 +383,10 @@ int run_scripts(const RunCommand& command) {
       const muxlab::ScenarioRun run = muxlab::run_scenario(scenario, env, command.options);
       Outcome o{scenario.file, env, Outcome::Verdict::passed, {}, {}, 0};
       o.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      if (!command.trace_file.empty() && run.trace && !run.skipped)
+        write_trace(command.trace_file, scenario.file, env, one_run, *run.trace);
+      // Recorded before it is printed: a run whose line was printed is in a stopped run's report.
+      const std::lock_guard lock(finished.mutex);
       if (run.skipped) {
         ++skipped;
         o.verdict = Outcome::Verdict::skipped;
@@ -363,12 +422,12 @@ int run_scripts(const RunCommand& command) {
               f.trace_excerpt);
         fmt::print("FAIL  {}  {}\n{}\n", scenario.file, env, o.report);
       }
-      if (!command.trace_file.empty() && run.trace && !run.skipped)
-        write_trace(command.trace_file, scenario.file, env, one_run, *run.trace);
       outcomes.push_back(std::move(o));
+      std::fflush(stdout);
     }
     if (ran == 0) skipped_everywhere.push_back(scenario.file);
   }
+  const std::lock_guard lock(finished.mutex);
   if (!command.junit_file.empty()) write_junit(command.junit_file, outcomes);
   fmt::print("scenarios: {} passed, {} failed, {} skipped{}{}\n", passed, failed, skipped,
              malformed ? fmt::format(", {} malformed", malformed) : "",

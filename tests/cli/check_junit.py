@@ -108,7 +108,7 @@ def main():
     reader.start()
     try:
         # Generous: the runs are short, and a stopped run ends as soon as the signal lands.
-        status = process.wait(timeout=600)
+        status = process.wait(timeout=300)
     except subprocess.TimeoutExpired:
         process.kill()
         fail("the command did not end")
