@@ -70,13 +70,40 @@ Result<std::string> ProgramArgs::text(std::string_view key, std::string fallback
   return v ? *v : fallback;
 }
 
+namespace {
+
+bool parse_integer(std::string_view text, long long& out) {
+  auto [rest, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc{} && rest == text.data() + text.size() && !text.empty();
+}
+
+}  // namespace
+
+std::string argument_kind_error(ArgumentKind kind, std::string_view value) {
+  long long n = 0;
+  Duration d{};
+  std::size_t size = 0;
+  switch (kind) {
+    case ArgumentKind::count:
+      return parse_integer(value, n) ? "" : "expected a whole number";
+    case ArgumentKind::duration:
+      return parse_duration(value, d) ? "" : "expected a duration such as 1s, 500ms or 250us";
+    case ArgumentKind::bytes:
+      return parse_bytes(value, size) ? "" : "expected a size such as 4096, 64KiB or 1MiB";
+    case ArgumentKind::text:
+    case ArgumentKind::server:
+      break;
+  }
+  return "";
+}
+
 Result<long long> ProgramArgs::integer(std::string_view key, long long fallback) const {
   const std::string* v = find(key);
   if (!v) return fallback;
   long long value = 0;
-  auto [rest, ec] = std::from_chars(v->data(), v->data() + v->size(), value);
-  if (ec != std::errc{} || rest != v->data() + v->size())
-    return Error(Errc::invalid_argument, fmt::format("{}={}: expected a whole number", key, *v));
+  if (!parse_integer(*v, value))
+    return Error(Errc::invalid_argument,
+                 fmt::format("{}={}: {}", key, *v, argument_kind_error(ArgumentKind::count, *v)));
   return value;
 }
 
@@ -85,8 +112,9 @@ Result<Duration> ProgramArgs::duration(std::string_view key, Duration fallback) 
   if (!v) return fallback;
   Duration d{};
   if (!parse_duration(*v, d))
-    return Error(Errc::invalid_argument,
-                 fmt::format("{}={}: expected a duration such as 1s, 500ms or 250us", key, *v));
+    return Error(
+        Errc::invalid_argument,
+        fmt::format("{}={}: {}", key, *v, argument_kind_error(ArgumentKind::duration, *v)));
   return std::chrono::duration_cast<Duration>(d * time_scale_);
 }
 
@@ -96,8 +124,21 @@ Result<std::size_t> ProgramArgs::bytes(std::string_view key, std::size_t fallbac
   std::size_t n = 0;
   if (!parse_bytes(*v, n))
     return Error(Errc::invalid_argument,
-                 fmt::format("{}={}: expected a size such as 4096, 64KiB or 1MiB", key, *v));
+                 fmt::format("{}={}: {}", key, *v, argument_kind_error(ArgumentKind::bytes, *v)));
   return n;
+}
+
+const ProgramArgument* ProgramInfo::argument(std::string_view key) const {
+  for (const ProgramArgument& a : arguments)
+    if (a.key == key) return &a;
+  return nullptr;
+}
+
+std::string ProgramInfo::arguments_text() const {
+  std::string text;
+  for (const ProgramArgument& a : arguments)
+    text += fmt::format("{}{}={}", text.empty() ? "" : " ", a.key, a.fallback);
+  return text;
 }
 
 Result<Endpoint> ProgramContext::endpoint_of(std::string_view program) const {

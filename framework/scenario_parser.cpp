@@ -76,6 +76,11 @@ class ScriptParser {
       if (end == text.size()) break;
       pos = end + 1;
     }
+    // A script that states nothing would pass everywhere: an empty file, a forgotten body.
+    if (errors_.empty() && scenario_.steps.empty())
+      errors_.push_back(ScriptError{{file_, 1, 1},
+                                    "no steps: the script has only comments, blank lines or its "
+                                    "own lines (scenario, only, skip)"});
     ParseResult result;
     if (errors_.empty()) result.scenario = std::move(scenario_);
     result.errors = std::move(errors_);

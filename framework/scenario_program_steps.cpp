@@ -25,6 +25,48 @@ Mismatch run(ScriptRunner& r, const SleepStep& s, const Expected&) {
 
 // --- start PROGRAM as NAME [key=value ...] -----------------------------------------------------
 
+// The program the script started as `name` on an earlier line, if any.
+const ProgramInfo* started_program(const Scenario& scenario, const std::string& name) {
+  for (const Step& step : scenario.steps)
+    if (const auto* start = std::get_if<StartStep>(&step.args); start && start->name == name)
+      return find_program(start->program);
+  return nullptr;
+}
+
+// A key the program takes, with a value of its kind: a typo or a wrong value is the script's
+// mistake, found here rather than when the line runs.
+bool check_argument(StepParser& p, const ProgramInfo& info, const Token& pair,
+                    const std::string& key, const std::string& value) {
+  const ProgramArgument* argument = info.argument(key);
+  if (argument == nullptr)
+    return p.fail(pair.column,
+                  fmt::format("{} takes no argument '{}' (it takes: {})", info.name, key,
+                              info.arguments.empty() ? "none" : info.arguments_text()));
+  const int value_column = pair.column + static_cast<int>(key.size()) + 1;
+  if (argument->kind == ArgumentKind::server) {
+    std::vector<std::string> servers;
+    for (const Step& step : p.scenario().steps)
+      if (const auto* start = std::get_if<StartStep>(&step.args);
+          start && find_program(start->program)->is_server())
+        servers.push_back(start->name);
+    const std::string started =
+        servers.empty() ? "none" : fmt::format("{}", fmt::join(servers, ", "));
+    const ProgramInfo* named = started_program(p.scenario(), value);
+    if (named == nullptr)
+      return p.fail(value_column, fmt::format("{}={}: no server named '{}' was started above "
+                                              "(servers started: {})",
+                                              key, value, value, started));
+    if (!named->is_server())
+      return p.fail(value_column, fmt::format("{}={}: '{}' runs {}, which is not a server "
+                                              "(servers started: {})",
+                                              key, value, value, named->name, started));
+    return true;
+  }
+  if (const std::string error = argument_kind_error(argument->kind, value); !error.empty())
+    return p.fail(value_column, fmt::format("{}={}: {}", key, value, error));
+  return true;
+}
+
 bool parse(StepParser& p, const Words& w, StartStep& s) {
   if (!p.need(w, 4)) return false;
   if (!find_program(w[1].text)) {
@@ -37,18 +79,21 @@ bool parse(StepParser& p, const Words& w, StartStep& s) {
   s.program = w[1].text;
   if (w[2].text != "as") return p.fail(w[2].column, fmt::format("expected: {}", p.usage()));
   if (!p.new_program(w[3], s.name)) return false;
+  const ProgramInfo& info = *find_program(s.program);
   for (std::size_t i = 4; i < w.size(); ++i) {
     const auto eq = w[i].text.find('=');
     if (w[i].quoted || eq == std::string::npos || eq == 0)
       return p.fail(w[i].column, "program arguments are key=value (a quoted value follows '=')");
-    std::string key = w[i].text.substr(0, eq);
-    std::string value = w[i].text.substr(eq + 1);
+    const Token& pair = w[i];
+    std::string key = pair.text.substr(0, eq);
+    std::string value = pair.text.substr(eq + 1);
     // key="quoted value": the tokenizer split the string off as the next token.
     if (value.empty() && i + 1 < w.size() && w[i + 1].quoted &&
-        w[i + 1].column == w[i].column + static_cast<int>(w[i].text.size()))
+        w[i + 1].column == pair.column + static_cast<int>(pair.text.size()))
       value = w[++i].text;
     if (s.arguments.count(key))
-      return p.fail(w[i].column, fmt::format("argument '{}' given twice", key));
+      return p.fail(pair.column, fmt::format("argument '{}' given twice", key));
+    if (!check_argument(p, info, pair, key, value)) return false;
     s.arguments[key] = value;
   }
   return true;
@@ -62,7 +107,7 @@ Mismatch run(ScriptRunner& r, const StartStep& s, const Expected&) {
   Result<Task<>> task = info->make(*context, args);
   if (!task) return Difference{fmt::format("{} to start", s.program), task.error().message()};
   if (const auto unused = args.unused(); !unused.empty())
-    return Difference{fmt::format("arguments {} takes: {}", s.program, info->arguments),
+    return Difference{fmt::format("arguments {} takes: {}", s.program, info->arguments_text()),
                       fmt::format("unknown argument(s): {}", fmt::join(unused, ", "))};
   const Scheduler::ProgramId id = r.scheduler().spawn(s.name, std::move(task).value());
   r.started(s.name, RunningProgram{id, std::move(context)});

@@ -85,7 +85,8 @@ class ProgramBench {
     const ProgramArgs args(std::move(arguments));
     Result<Task<>> task = info->make(*context, args);
     ASSERT_TRUE(task.ok()) << program << ": " << task.error().message();
-    ASSERT_EQ(args.unused(), std::vector<std::string>{}) << program << " takes " << info->arguments;
+    ASSERT_EQ(args.unused(), std::vector<std::string>{})
+        << program << " takes " << info->arguments_text();
     const Scheduler::ProgramId id = scheduler_->spawn(name, std::move(task).value());
     programs_[name] = Started{id, std::move(context)};
   }
@@ -382,15 +383,8 @@ TEST_P(ProgramsTest, EveryProgramTakesTheArgumentsItsTableEntryLists) {
   for (const ProgramInfo& info : builtin_programs()) {
     SCOPED_TRACE(info.name);
     Arguments arguments;
-    std::string_view listed = info.arguments;
-    while (!listed.empty()) {
-      const std::string_view word = listed.substr(0, listed.find(' '));
-      listed.remove_prefix(std::min(listed.size(), word.size() + 1));
-      const std::size_t equals = word.find('=');
-      ASSERT_NE(equals, std::string_view::npos) << word;
-      const std::string value(word.substr(equals + 1));
-      arguments[std::string(word.substr(0, equals))] = value == "<name>" ? "server" : value;
-    }
+    for (const ProgramArgument& a : info.arguments)
+      arguments[std::string(a.key)] = a.kind == ArgumentKind::server ? "server" : a.fallback;
     ProgramContext context{bench_.scheduler(), "probe", {}, bench_.endpoints()};
     const ProgramArgs args(arguments);
     const Result<Task<>> task = info.make(context, args);

@@ -61,9 +61,15 @@ pending_error c    -> connection_refused
   EXPECT_EQ(s.steps[7].where.line, 11);
 }
 
+TEST(ScenarioParser, ReadsAQuotedProgramArgument) {
+  const Scenario s = parse_ok(
+      "start delay_http_server as server\nstart echo_client as c server=server message=\"O K\"\n");
+  EXPECT_EQ(std::get<StartStep>(s.steps[1].args).arguments.at("message"), "O K");
+}
+
 TEST(ScenarioParser, ReadsProgramsAndExpectations) {
   const Scenario s = parse_ok(R"(only on epoll, fake
-start delay_http_server as server delay=1s body="O K"
+start delay_http_server as server delay=1s
 run until server finished within 5s
 expect server output "OK\nOK"
 expect server elapsed 3s ±1ms
@@ -79,7 +85,6 @@ expect open_handles 0
   EXPECT_EQ(start.program, "delay_http_server");
   EXPECT_EQ(start.name, "server");
   EXPECT_EQ(start.arguments.at("delay"), "1s");
-  EXPECT_EQ(start.arguments.at("body"), "O K");
   EXPECT_EQ(std::get<RunUntilStep>(s.steps[1].args).within, std::chrono::seconds(5));
   const auto expectation = [&](std::size_t i) {
     return std::get<ExpectStep>(s.steps[i].args).what;
@@ -289,9 +294,11 @@ TEST(ScenarioParser, ReportsEveryErrorNotJustTheFirst) {
 TEST(ScenarioParser, RejectsNulBytesAndSurvivesOddInput) {
   EXPECT_EQ(first_error(std::string_view("socket c\0", 9)),
             "t.scenario:1:9: error: a NUL byte in the script");
-  const ParseResult empty = parse_scenario("", "t.scenario");
-  ASSERT_TRUE(empty.scenario.has_value());
-  EXPECT_TRUE(empty.scenario->steps.empty());
+  EXPECT_EQ(first_error(""),
+            "t.scenario:1:1: error: no steps: the script has only comments, "
+            "blank lines or its own lines (scenario, only, skip)");
+  EXPECT_EQ(first_error("# a comment\n\nscenario \"nothing\"\n").substr(0, 31),
+            "t.scenario:1:1: error: no steps");
   const ParseResult crlf = parse_scenario("socket c\r\nclose c\r\n", "t.scenario");
   ASSERT_TRUE(crlf.scenario.has_value());
   EXPECT_EQ(crlf.scenario->steps.size(), 2u);

@@ -2,6 +2,7 @@
 // Built-in programs: the documents' servers and clients, written on the Scheduler, that scenario
 // scripts start by name ("start delay_http_server as server delay=1s"). Each is a short,
 // readable example of one I/O model.
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
@@ -54,11 +55,31 @@ struct ProgramContext {
 using ProgramFactory =
     std::function<Result<Task<>>(ProgramContext& context, const ProgramArgs& args)>;
 
+// What a program argument's value must be, so a script's mistake is found when it is parsed.
+enum class ArgumentKind : std::uint8_t {
+  text,      // any word: message=hello
+  count,     // a whole number: requests=3
+  duration,  // 1s, 500ms, 250us
+  bytes,     // 4096, 64KiB, 1MiB
+  server,    // the script name of a server started on an earlier line
+};
+
+struct ProgramArgument {
+  std::string_view key;
+  ArgumentKind kind;
+  std::string_view fallback;  // the default as a script would write it; "<name>": required
+};
+
 struct ProgramInfo {
   std::string_view name;
-  std::string_view summary;    // one line for `muxlab programs` and docs
-  std::string_view arguments;  // "delay=1s response=OK"
+  std::string_view summary;  // one line for `muxlab programs` and docs
+  std::vector<ProgramArgument> arguments;
   ProgramFactory make;
+
+  const ProgramArgument* argument(std::string_view key) const;
+  std::string arguments_text() const;  // "delay=1s backlog=128", "" for none
+  // Every server takes backlog=N, its listen backlog, and no client does.
+  bool is_server() const { return argument("backlog") != nullptr; }
 };
 
 // Every built-in program, in the order docs list them.
@@ -68,5 +89,9 @@ const ProgramInfo* find_program(std::string_view name);
 // Parsers shared by scripts and program arguments: false on malformed text.
 bool parse_duration(std::string_view text, Duration& out);
 bool parse_bytes(std::string_view text, std::size_t& out);
+
+// Why `value` is not of `kind` ("expected a duration such as 1s, 500ms or 250us"), or "" when it
+// is. A server name is the script's business (which programs it started): always "" here.
+std::string argument_kind_error(ArgumentKind kind, std::string_view value);
 
 }  // namespace muxlab
