@@ -51,7 +51,7 @@ enum class Op : std::uint32_t {
   bytes_readable,   // fd (FIONREAD). Reply: the count
   poll,          // arg0: timeout in ns (-1: none); payload: PollEntry[]. Reply payload: PollEntry[]
   select,        // arg0: timeout in ns (-1: none); arg1: nfds; payload: SelectSets.
-                 // Reply: the count; payload: SelectSets
+                 // Reply: the count; payload: SelectSets, then the ns the call took (int64)
   epoll_create,  // fd: the placeholder
   epoll_ctl,     // fd: the epoll instance; arg0: EPOLL_CTL_*; arg1: the target fd; arg2: events;
                  // arg3: the data

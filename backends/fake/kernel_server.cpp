@@ -301,6 +301,7 @@ struct KernelServer::Call {
   Request request{};
   std::vector<std::byte> payload;
   Time deadline = Time::max();  // a parked call gives up then (a timeout); max: never
+  Time started{};               // when it was made: select reports the time it took
   std::size_t progress = 0;     // a blocking send's bytes sent so far; MSG_WAITALL's received
   std::int64_t result = 0;
   int error = 0;               // errno when result is -1
@@ -452,7 +453,10 @@ void KernelServer::expire_deadlines() {
         case Op::sleep_until:
           c.result = 0;
           c.out.clear();
-          if (c.request.op == Op::select) c.out.resize(sizeof(SelectSets));
+          if (c.request.op == Op::select) {
+            c.out.resize(sizeof(SelectSets));
+            c.put(std::int64_t{nanoseconds(now() - c.started)});
+          }
           break;
         case Op::connect:
           c.fail(EINPROGRESS);
@@ -489,6 +493,7 @@ void KernelServer::handle(ProcessId id, std::span<const std::byte> message) {
     p.pid = c.request.arg[0];
   else
     kernel_->begin_call();  // the call's cost, once; what follows is free
+  c.started = now();
   const Outcome outcome = kernel_->uncharged([&] { return attempt(p, c, true); });
   if (outcome == Outcome::done) {
     if (c.result == -1 && c.error == EAGAIN) kernel_->count_would_block();
@@ -1292,6 +1297,7 @@ KernelServer::Outcome KernelServer::do_select(Process& p, Call& c, bool first) {
   if (count == 0 && first) kernel_->count_empty_poll();
   c.result = count;
   c.put(found);
+  c.put(std::int64_t{nanoseconds(now() - c.started)});  // select(2) writes back what remains
   return Outcome::done;
 }
 

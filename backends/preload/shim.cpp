@@ -480,7 +480,10 @@ int mixed_poll(pollfd* fds, nfds_t count, long long timeout_ns) {
   return static_cast<int>(a.result) + real_ready;
 }
 
-int mixed_select(int nfds, fd_set* r, fd_set* w, fd_set* x, long long timeout_ns) {
+// A select over fake and real descriptors; *took_ns (when given) is what the call took, in
+// virtual time, or in real time when every descriptor was real.
+int mixed_select(int nfds, fd_set* r, fd_set* w, fd_set* x, long long timeout_ns,
+                 long long* took_ns = nullptr) {
   REAL(pselect);
   if (nfds < 0 || nfds > FD_SETSIZE) return fail(EINVAL);
   SelectSets fake{};
@@ -506,7 +509,12 @@ int mixed_select(int nfds, fd_set* r, fd_set* w, fd_set* x, long long timeout_ns
   }
   if (any_real && !any_fake) {
     timespec t = timespec_of(timeout_ns < 0 ? 0 : timeout_ns);
-    return real_pselect(nfds, r, w, x, timeout_ns < 0 ? nullptr : &t, nullptr);
+    timespec before{}, after{};
+    syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &before);
+    const int n = real_pselect(nfds, r, w, x, timeout_ns < 0 ? nullptr : &t, nullptr);
+    syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &after);
+    if (took_ns != nullptr) *took_ns = nanoseconds_of(after) - nanoseconds_of(before);
+    return n;
   }
   int real_ready = 0;
   if (any_real) {
@@ -514,9 +522,15 @@ int mixed_select(int nfds, fd_set* r, fd_set* w, fd_set* x, long long timeout_ns
     real_ready = real_pselect(nfds, &real_r, &real_w, &real_x, &zero, nullptr);
     if (real_ready < 0) return -1;
   }
+  struct {
+    SelectSets sets;
+    std::int64_t took_ns;
+  } answer{};
   const Answer a = call(Op::select, -1, real_ready > 0 ? 0 : timeout_ns, nfds, 0, 0, &fake,
-                        sizeof fake, &fake, sizeof fake);
+                        sizeof fake, &answer, sizeof answer);
   if (a.result < 0) return static_cast<int>(returned(a));
+  fake = answer.sets;
+  if (took_ns != nullptr) *took_ns = answer.took_ns;
   fd_set* sets[3] = {r, w, x};
   fd_set* reals[3] = {&real_r, &real_w, &real_x};
   const std::uint64_t* fakes[3] = {fake.read, fake.write, fake.except};
@@ -1232,8 +1246,13 @@ int select(int nfds, fd_set* r, fd_set* w, fd_set* x, timeval* timeout) {
     if (timeout->tv_sec < 0 || timeout->tv_usec < 0) return fail(EINVAL);
     ns = static_cast<long long>(timeout->tv_sec) * 1'000'000'000LL + timeout->tv_usec * 1000LL;
   }
-  const int n = mixed_select(nfds, r, w, x, ns);
-  if (n == 0 && timeout != nullptr) *timeout = timeval{0, 0};  // Linux leaves what remains
+  long long took = 0;
+  const int n = mixed_select(nfds, r, w, x, ns, &took);
+  if (n >= 0 && timeout != nullptr) {  // Linux's select writes back what remains of the timeout
+    const long long left = n == 0 || took >= ns ? 0 : ns - took;
+    *timeout = timeval{static_cast<time_t>(left / 1'000'000'000LL),
+                       static_cast<suseconds_t>(left % 1'000'000'000LL / 1000)};
+  }
   return n;
 }
 
