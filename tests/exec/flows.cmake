@@ -28,12 +28,12 @@ function(flow name)
   set_tests_properties(exec/python_${name}_real PROPERTIES LABELS "exec;real" TIMEOUT 60)
 endfunction()
 
-# flow_determinism(NAME FAULT PROGRAMS...): check_flow_determinism.cmake on PROGRAMS.
+# flow_determinism(NAME FAULT PROGRAMS...): check_determinism.cmake on PROGRAMS.
 function(flow_determinism name fault)
   add_test(NAME exec/python_${name}_same_seed_same_trace
            COMMAND ${CMAKE_COMMAND} -DMUXLAB=$<TARGET_FILE:muxlab> "-DPROGRAMS=${ARGN}"
                    -DFAULT=${fault} -DOUT=${CMAKE_CURRENT_BINARY_DIR}/determinism_${name}
-                   -P ${CMAKE_CURRENT_SOURCE_DIR}/check_flow_determinism.cmake)
+                   -P ${CMAKE_CURRENT_SOURCE_DIR}/check_determinism.cmake)
   set_tests_properties(exec/python_${name}_same_seed_same_trace PROPERTIES LABELS exec TIMEOUT 60)
 endfunction()
 
