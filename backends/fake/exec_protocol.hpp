@@ -59,13 +59,16 @@ enum class Op : std::uint32_t {
                  // Reply payload: EpollEvent[]
   clock_now,     // Reply: virtual nanoseconds since the kernel started
   sleep_until,   // arg0: virtual nanoseconds to wake at, since the kernel started (arg1 0) or
-                 // from now (arg1 1)
+                 // from now (arg1 1). Interrupted by a signal: -1 EINTR, payload the ns left
   pipe,          // fd: the read end's placeholder; arg0: the write end's; arg1: non-blocking
   eventfd,       // fd: the placeholder; arg0: the initial count; arg1: non-blocking;
                  // arg2: EFD_SEMAPHORE
   fork,          // sent with the child's channel (SCM_RIGHTS): the host gives it to
                  // KernelServer::fork. Reply: the child's logical process id. The child's first
                  // message on its channel is hello
+  alarm,         // ITIMER_REAL in virtual time: arg0: ns until it fires (0: disarm); arg1: the
+                 // interval after; arg2: 1 to only read it. Reply payload: AlarmTimer, the timer
+                 // as it was
   wait_child,    // arg0: waitpid's pid (-1: any child); arg1: WNOHANG. Reply: the real pid of
                  // a forked child that has ended (the shim then reaps it for real), 0 with WNOHANG
                  // when none has yet, or -1 ECHILD when no forked child matches (the real call)
@@ -110,6 +113,13 @@ struct Reply {
   std::int64_t result;    // the call's return value
   std::int32_t error;     // errno when result is -1
   std::uint32_t payload;  // bytes after this header
+  std::int32_t signal;    // a signal to raise before the call returns (SIGALRM), or 0
+  std::uint32_t pad = 0;  // named, so that no byte of a reply is left unset
+};
+
+struct AlarmTimer {
+  std::int64_t left_ns;      // until it fires; 0: disarmed
+  std::int64_t interval_ns;  // after it fires
 };
 
 struct Address {
@@ -161,6 +171,7 @@ inline constexpr int kMsgPeek = 0x02;
 inline constexpr int kMsgDontWait = 0x40;
 inline constexpr int kMsgWaitAll = 0x100;
 inline constexpr int kMsgNoSignal = 0x4000;
+inline constexpr int kSigAlrm = 14;
 }  // namespace linux_abi
 
 }  // namespace muxlab::exec

@@ -179,6 +179,8 @@ const char* op_name(Op op) {
       return "eventfd";
     case Op::fork:
       return "fork";
+    case Op::alarm:
+      return "setitimer";
     case Op::wait_child:
       return "waitpid";
     case Op::poll:
@@ -326,7 +328,11 @@ struct KernelServer::Process {
   std::int64_t pid = 0;
   bool live = true;
   ProcessId parent = 0;  // the process that forked it; 0: started by muxlab exec
-  bool waited = false;   // its end was reported to its parent's waitpid
+  // ITIMER_REAL in virtual time: when it fires (max: disarmed), and again every `interval`.
+  Time alarm_at = Time::max();
+  Duration alarm_interval{};
+  std::int32_t pending_signal = 0;  // raised with the next reply
+  bool waited = false;              // its end was reported to its parent's waitpid
   // Children forked by the call in hand: they exist once the reply reaches this process, and say
   // hello then.
   std::vector<ProcessId> unborn;
@@ -399,6 +405,7 @@ KernelServer::Next KernelServer::next(Time limit) {
       kernel_->run_until(*due);
     else
       kernel_->run_until(now());
+    fire_alarms();
     expire_deadlines();
     recheck_parked();
   }
@@ -414,7 +421,59 @@ std::optional<Time> KernelServer::earliest_deadline() const {
     const Time d = processes_.at(id)->call->deadline;
     if (d != Time::max() && (!earliest || d < *earliest)) earliest = d;
   }
+  for (const auto& [id, p] : processes_)
+    if (p->live && p->alarm_at != Time::max() && (!earliest || p->alarm_at < *earliest))
+      earliest = p->alarm_at;
   return earliest;
+}
+
+// Timers whose time has come raise SIGALRM: a parked call is interrupted (EINTR, as a signal
+// ends a blocking call on Linux; the shim restarts it if the handler asked for SA_RESTART), and
+// a process that runs gets the signal with its next reply.
+void KernelServer::fire_alarms() {
+  for (auto& [id, p] : processes_) {
+    if (!p->live || p->alarm_at > now()) continue;
+    if (p->alarm_interval > Duration::zero()) {
+      while (p->alarm_at <= now())
+        p->alarm_at += p->alarm_interval;
+    } else {
+      p->alarm_at = Time::max();
+    }
+    p->pending_signal = abi::kSigAlrm;
+    if (!p->call && p->reply.size() >= sizeof(Reply)) {  // ready, its reply not yet sent
+      Reply r;
+      std::memcpy(&r, p->reply.data(), sizeof r);
+      r.signal = std::exchange(p->pending_signal, 0);
+      std::memcpy(p->reply.data(), &r, sizeof r);
+      continue;
+    }
+    if (const auto parked = std::find(parked_.begin(), parked_.end(), id);
+        parked != parked_.end()) {
+      parked_.erase(parked);
+      Call& c = *p->call;
+      c.out.clear();
+      if (c.progress > 0 && (c.request.op == Op::send || c.request.op == Op::recv)) {
+        c.result = static_cast<std::int64_t>(c.progress);  // what moved before the signal
+      } else {
+        c.fail(EINTR);
+        if (c.request.op == Op::sleep_until)  // nanosleep says what remained
+          c.put(std::int64_t{c.deadline > now() ? nanoseconds(c.deadline - now()) : 0});
+      }
+      finish(*p, c);
+      make_ready(*p);
+    }
+  }
+}
+
+KernelServer::Outcome KernelServer::do_alarm(Process& p, Call& c) {
+  const AlarmTimer was{p.alarm_at == Time::max() ? 0 : nanoseconds(p.alarm_at - now()),
+                       std::int64_t{nanoseconds(p.alarm_interval)}};
+  c.put(was);
+  if (c.request.arg[2] != 0) return Outcome::done;  // getitimer
+  const std::int64_t in = c.request.arg[0];
+  p.alarm_at = in > 0 ? deadline_after(now(), in) : Time::max();
+  p.alarm_interval = std::chrono::nanoseconds(std::max<std::int64_t>(c.request.arg[1], 0));
+  return Outcome::done;
 }
 
 void KernelServer::recheck_parked() {
@@ -505,6 +564,7 @@ void KernelServer::handle(ProcessId id, std::span<const std::byte> message) {
   }
   // Every call moves virtual time, so a timeout can fall due while another process runs (one
   // that busy-polls, say), not only when everyone waits.
+  fire_alarms();
   expire_deadlines();
   recheck_parked();
 }
@@ -529,7 +589,8 @@ ProcessId KernelServer::fork(ProcessId parent, std::span<const std::byte> messag
 
 void KernelServer::finish(Process& p, Call& c) {
   trace_call(p, c);
-  const Reply reply{c.result, c.error, static_cast<std::uint32_t>(c.out.size())};
+  const Reply reply{c.result, c.error, static_cast<std::uint32_t>(c.out.size()),
+                    std::exchange(p.pending_signal, 0)};
   p.reply.resize(sizeof reply + c.out.size());
   std::memcpy(p.reply.data(), &reply, sizeof reply);
   if (!c.out.empty()) std::memcpy(p.reply.data() + sizeof reply, c.out.data(), c.out.size());
@@ -616,6 +677,8 @@ KernelServer::Outcome KernelServer::attempt(Process& p, Call& c, bool first) {
       return Outcome::done;
     case Op::wait_child:
       return do_wait_child(p, c);
+    case Op::alarm:
+      return do_alarm(p, c);
     case Op::eventfd:
       return do_eventfd(p, c);
   }

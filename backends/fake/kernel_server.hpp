@@ -102,6 +102,7 @@ class KernelServer {
   void make_ready(Process& p);
   void recheck_parked();
   void expire_deadlines();
+  void fire_alarms();
   std::optional<Time> earliest_deadline() const;
 
   // One handler per request; each returns parked when the call must wait.
@@ -129,6 +130,7 @@ class KernelServer {
   Outcome do_sleep(Process& p, Call& c, bool first);
   Outcome do_pipe(Process& p, Call& c);
   Outcome do_wait_child(Process& p, Call& c);
+  Outcome do_alarm(Process& p, Call& c);
   Outcome do_eventfd(Process& p, Call& c);
   Outcome eventfd_write(Object& o, Call& c);
   Outcome eventfd_read(Object& o, Call& c);

@@ -26,6 +26,7 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -167,6 +168,9 @@ Answer call_passing(int passed, Op op, int fd, long long a0 = 0, long long a1 = 
     if (errno != EINTR) lost_server();
   if (got < static_cast<long>(sizeof reply)) lost_server();
   const std::size_t payload_got = static_cast<std::size_t>(got) - sizeof reply;
+  // A signal in virtual time (SIGALRM) is raised before the call returns, as the kernel delivers
+  // one on the way back from a system call: its handler runs, then the call says EINTR.
+  if (reply.signal != 0) syscall(SYS_kill, getpid(), reply.signal);
   return Answer{reply.result, reply.error, payload_got < into_size ? payload_got : into_size};
 }
 
@@ -180,6 +184,12 @@ Answer call(Op op, int fd, long long a0 = 0, long long a1 = 0, long long a2 = 0,
 long long returned(const Answer& a) {
   if (a.result == -1) errno = a.error;
   return a.result;
+}
+
+// Whether `p` is null, for parameters glibc declares non-null that programs may still pass
+// NULL for (a direct comparison is one GCC warns of and may drop).
+[[gnu::noinline]] bool is_null(const volatile void* p) {
+  return p == nullptr;
 }
 
 int fail(int e) {
@@ -236,6 +246,15 @@ bool wants_sigpipe(int flags) {
   return (flags & MSG_NOSIGNAL) == 0;
 }
 
+// Whether a call a signal interrupted starts again by itself: SA_RESTART on the handler of the
+// one signal exec delivers (signal(7)); poll, select, epoll_wait and sleeps never do.
+bool restarts_after(int error) {
+  struct sigaction action {};
+  return error == EINTR && sigaction(SIGALRM, nullptr, &action) == 0 &&
+         (action.sa_flags & SA_RESTART) != 0 && action.sa_handler != SIG_DFL &&
+         action.sa_handler != SIG_IGN;
+}
+
 // send on a fake socket. A blocking send goes on in kMaxPayload pieces until all is sent, as the
 // real call does within one; a non-blocking one sends the first piece.
 ssize_t fake_send(int fd, const void* data, std::size_t size, int flags) {
@@ -287,8 +306,10 @@ ssize_t fake_recv(int fd, void* into, std::size_t size, int flags) {
   const bool peek = (flags & MSG_PEEK) != 0;  // (only the shim peeks at a pipe: bytes stay)
   if (const ssize_t early = peek ? 0 : read_outside(fd, into, size); early > 0) return early;
   const std::size_t asked = size < kMaxPayload ? size : kMaxPayload;
-  const Answer a =
-      call(Op::recv, fd, flags, static_cast<long long>(asked), 0, 0, nullptr, 0, into, asked);
+  Answer a;
+  do
+    a = call(Op::recv, fd, flags, static_cast<long long>(asked), 0, 0, nullptr, 0, into, asked);
+  while (a.result < 0 && restarts_after(a.error));
   if (a.result == 0 || (a.result < 0 && a.error == EAGAIN))
     if (const ssize_t late = peek ? 0 : read_outside(fd, into, size); late > 0) return late;
   return static_cast<ssize_t>(returned(a));
@@ -425,9 +446,15 @@ long long virtual_now() {
   return call(Op::clock_now, -1).result;
 }
 
-int sleep_for(long long ns) {
-  call(Op::sleep_until, -1, ns < 0 ? 0 : ns, 1);
-  return 0;
+// A virtual sleep: 0, or -1 with EINTR when a signal came first, *left_ns then saying what
+// remained.
+int sleep_for(long long ns, long long* left_ns = nullptr) {
+  long long left = 0;
+  const Answer a =
+      call(Op::sleep_until, -1, ns < 0 ? 0 : ns, 1, 0, 0, nullptr, 0, &left, sizeof left);
+  if (a.result == 0) return 0;
+  if (left_ns != nullptr) *left_ns = left;
+  return fail(a.error);
 }
 
 long long poll_timeout_ns(int ms) {
@@ -1346,7 +1373,7 @@ int gettimeofday(timeval* now, void* zone) {
   REAL(gettimeofday);
   if (g_channel < 0) return real_gettimeofday(now, zone);
   // glibc declares `now` non-null, but the vDSO takes NULL (and says 0): so does this.
-  if (now == nullptr) return 0;
+  if (is_null(now)) return 0;
   const long long ns = kRealtimeStartNs + virtual_now();
   *now = timeval{static_cast<time_t>(ns / 1'000'000'000LL),
                  static_cast<suseconds_t>(ns % 1'000'000'000LL / 1000)};
@@ -1367,7 +1394,10 @@ int nanosleep(const timespec* request, timespec* remaining) {
   if (request == nullptr) return fail(EFAULT);
   if (request->tv_sec < 0 || request->tv_nsec < 0 || request->tv_nsec >= 1'000'000'000)
     return fail(EINVAL);
-  return sleep_for(nanoseconds_of(*request));
+  long long left = 0;
+  if (sleep_for(nanoseconds_of(*request), &left) == 0) return 0;
+  if (remaining != nullptr) *remaining = timespec_of(left);
+  return -1;
 }
 
 int clock_nanosleep(clockid_t clock, int flags, const timespec* request, timespec* remaining) {
@@ -1380,11 +1410,12 @@ int clock_nanosleep(clockid_t clock, int flags, const timespec* request, timespe
     return EINVAL;
   if ((flags & TIMER_ABSTIME) != 0) {
     const long long wake = nanoseconds_of(*request) - start;
-    call(Op::sleep_until, -1, wake < 0 ? 0 : wake, 0);
-    return 0;
+    return call(Op::sleep_until, -1, wake < 0 ? 0 : wake, 0).result == 0 ? 0 : EINTR;
   }
-  sleep_for(nanoseconds_of(*request));
-  return 0;
+  long long left = 0;
+  if (sleep_for(nanoseconds_of(*request), &left) == 0) return 0;
+  if (remaining != nullptr) *remaining = timespec_of(left);
+  return EINTR;  // clock_nanosleep returns the error, and leaves errno
 }
 
 int usleep(useconds_t microseconds) {
@@ -1396,8 +1427,57 @@ int usleep(useconds_t microseconds) {
 unsigned sleep(unsigned seconds) {
   REAL(sleep);
   if (g_channel < 0) return real_sleep(seconds);
-  sleep_for(static_cast<long long>(seconds) * 1'000'000'000LL);
+  long long left = 0;
+  if (sleep_for(static_cast<long long>(seconds) * 1'000'000'000LL, &left) == 0) return 0;
+  return static_cast<unsigned>((left + 999'999'999LL) / 1'000'000'000LL);  // seconds unslept
+}
+
+// ITIMER_REAL in virtual time: SIGALRM comes when virtual time reaches it (the kernel server
+// interrupts a parked call with EINTR, or raises it with the next reply). ITIMER_VIRTUAL and
+// ITIMER_PROF count CPU time, which stays real.
+int setitimer(__itimer_which_t which, const itimerval* value, itimerval* old) {
+  REAL(setitimer);
+  if (g_channel < 0 || which != ITIMER_REAL) return real_setitimer(which, value, old);
+  if (value == nullptr) return fail(EFAULT);
+  for (const timeval& t : {value->it_value, value->it_interval})
+    if (t.tv_sec < 0 || t.tv_usec < 0 || t.tv_usec >= 1'000'000) return fail(EINVAL);
+  const auto ns = [](const timeval& t) {
+    return static_cast<long long>(t.tv_sec) * 1'000'000'000LL + t.tv_usec * 1000LL;
+  };
+  AlarmTimer was{};
+  call(Op::alarm, -1, ns(value->it_value), ns(value->it_interval), 0, 0, nullptr, 0, &was,
+       sizeof was);
+  if (old != nullptr) {
+    old->it_value = timeval{static_cast<time_t>(was.left_ns / 1'000'000'000LL),
+                            static_cast<suseconds_t>(was.left_ns % 1'000'000'000LL / 1000)};
+    old->it_interval = timeval{static_cast<time_t>(was.interval_ns / 1'000'000'000LL),
+                               static_cast<suseconds_t>(was.interval_ns % 1'000'000'000LL / 1000)};
+  }
   return 0;
+}
+
+int getitimer(__itimer_which_t which, itimerval* value) {
+  REAL(getitimer);
+  if (g_channel < 0 || which != ITIMER_REAL) return real_getitimer(which, value);
+  if (value == nullptr) return fail(EFAULT);
+  AlarmTimer now{};
+  call(Op::alarm, -1, 0, 0, 1, 0, nullptr, 0, &now, sizeof now);
+  value->it_value = timeval{static_cast<time_t>(now.left_ns / 1'000'000'000LL),
+                            static_cast<suseconds_t>(now.left_ns % 1'000'000'000LL / 1000)};
+  value->it_interval = timeval{static_cast<time_t>(now.interval_ns / 1'000'000'000LL),
+                               static_cast<suseconds_t>(now.interval_ns % 1'000'000'000LL / 1000)};
+  return 0;
+}
+
+unsigned alarm(unsigned seconds) {
+  REAL(alarm);
+  if (g_channel < 0) return real_alarm(seconds);
+  itimerval value{}, old{};
+  value.it_value.tv_sec = static_cast<time_t>(seconds);
+  setitimer(ITIMER_REAL, &value, &old);
+  // glibc's rounding: to the nearest second, and at least 1 while one was pending.
+  unsigned left = static_cast<unsigned>(old.it_value.tv_sec) + (old.it_value.tv_usec >= 500'000);
+  return left == 0 && old.it_value.tv_usec > 0 ? 1 : left;
 }
 
 // --- Processes --------------------------------------------------------------------------------
