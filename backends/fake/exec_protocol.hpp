@@ -23,8 +23,15 @@ inline constexpr const char* kMonotonicStartVariable = "MUXLAB_EXEC_MONOTONIC_ST
 // count, which is what a partial send or a short read says anyway; a blocking send goes on with
 // the rest in the next message, as the real call would within one.
 inline constexpr std::size_t kMaxPayload = 64 * 1024;
-// The most descriptors one poll, or events one epoll_wait, carries: kMaxPayload's worth.
-inline constexpr std::size_t kMaxPollEntries = kMaxPayload / 8;
+// The largest message on a channel: a poll's descriptors or an epoll_wait's events, both ways.
+// Linux's default socket buffer (net.core.wmem_default, 212 992 bytes) holds it, and the
+// channel's ends ask for more (kChannelBuffer).
+inline constexpr std::size_t kMaxMessage = 192 * 1024;
+inline constexpr int kChannelBuffer = 1 << 20;
+// The most descriptors one poll, or events one epoll_wait, carries: 24 576 and 12 288, more than
+// a process has under the usual RLIMIT_NOFILE of 1024 to 10 000 or so.
+inline constexpr std::size_t kMaxPollEntries = (kMaxMessage - 64) / 8;
+inline constexpr std::size_t kMaxEpollEvents = (kMaxMessage - 64) / 16;
 // POSIX select's fd_set holds descriptors below this.
 inline constexpr int kSelectSetSize = 1024;
 

@@ -1430,7 +1430,7 @@ KernelServer::Outcome KernelServer::do_epoll_wait(Process& p, Call& c, bool firs
     return Outcome::done;
   }
   const auto most = static_cast<std::size_t>(
-      std::clamp<std::int64_t>(c.request.arg[1], 0, static_cast<std::int64_t>(kMaxPollEntries)));
+      std::clamp<std::int64_t>(c.request.arg[1], 0, static_cast<std::int64_t>(kMaxEpollEvents)));
   if (most == 0) {
     c.fail(EINVAL);
     return Outcome::done;

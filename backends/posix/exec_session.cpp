@@ -220,6 +220,10 @@ int run_exec(const ExecOptions& options, const std::vector<ExecProgram>& program
       stop(children);
       return 1;
     }
+    for (const int end : pair) {  // room for the largest message (kMaxMessage)
+      setsockopt(end, SOL_SOCKET, SO_SNDBUF, &kChannelBuffer, sizeof kChannelBuffer);
+      setsockopt(end, SOL_SOCKET, SO_RCVBUF, &kChannelBuffer, sizeof kChannelBuffer);
+    }
     std::fflush(nullptr);
     const pid_t pid = fork();
     if (pid < 0) {
@@ -246,7 +250,7 @@ int run_exec(const ExecOptions& options, const std::vector<ExecProgram>& program
       options.timeout == infinite || options.timeout >= fake::kEndOfVirtualTime - server.now()
           ? fake::kEndOfVirtualTime
           : server.now() + options.timeout;
-  std::vector<std::byte> message(sizeof(Request) + kMaxPayload);
+  std::vector<std::byte> message(sizeof(Request) + kMaxMessage);
   int outcome = -1;
   const auto foreground_done = [&] {
     for (const Child& c : children)

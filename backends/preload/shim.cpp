@@ -86,7 +86,7 @@ struct ChannelLock {
 // The static buffers of the calls that gather or scatter, each under the channel's lock.
 unsigned char g_gathered[kMaxPayload];
 PollEntry g_entries[kMaxPollEntries];
-EpollEvent g_events[kMaxPollEntries];
+EpollEvent g_events[kMaxEpollEvents];
 
 // libc's own function `name`, found once.
 #define REAL(name) \
@@ -465,7 +465,9 @@ long long poll_timeout_ns(int ms) {
 // time does not wait on the real world (docs/exec.md).
 int mixed_poll(pollfd* fds, nfds_t count, long long timeout_ns) {
   REAL(poll);
-  if (count > kMaxPollEntries) {  // do_sys_poll() refuses more than RLIMIT_NOFILE first
+  // do_sys_poll() refuses more than RLIMIT_NOFILE first (asked only past a count any limit
+  // allows, to spare the common poll a system call).
+  if (count > 16) {
     rlimit limit{};
     if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && count > limit.rlim_cur) return fail(EINVAL);
   }
@@ -479,7 +481,7 @@ int mixed_poll(pollfd* fds, nfds_t count, long long timeout_ns) {
     const long long ms = timeout_ns < 0 ? -1 : (timeout_ns + 999'999) / 1'000'000;
     return real_poll(fds, count, ms > 0x7fffffff ? 0x7fffffff : static_cast<int>(ms));
   }
-  if (fake > kMaxPollEntries) return fail(EINVAL);
+  if (fake > kMaxPollEntries) return fail(EINVAL);  // more than one channel message holds
   int real_ready = 0;
   if (real > 0) {
     for (nfds_t i = 0; i < count; ++i)
@@ -581,7 +583,7 @@ int fake_epoll_wait(int epfd, epoll_event* events, int most, long long timeout_n
   const ChannelLock lock;
   EpollEvent* got = g_events;
   const int asked =
-      most < static_cast<int>(kMaxPollEntries) ? most : static_cast<int>(kMaxPollEntries);
+      most < static_cast<int>(kMaxEpollEvents) ? most : static_cast<int>(kMaxEpollEvents);
   const Answer a = call(Op::epoll_wait, epfd, timeout_ns, asked, 0, 0, nullptr, 0, got,
                         static_cast<std::size_t>(asked) * sizeof(EpollEvent));
   if (a.result < 0) return static_cast<int>(returned(a));
@@ -1491,6 +1493,11 @@ pid_t fork() {
   if (g_channel < 0) return real_fork();
   int line[2];
   if (syscall(SYS_socketpair, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, line) < 0) return -1;
+  const int buffer = kChannelBuffer;  // room for the largest message (kMaxMessage)
+  for (const int end : line) {
+    syscall(SYS_setsockopt, end, SOL_SOCKET, SO_SNDBUF, &buffer, sizeof buffer);
+    syscall(SYS_setsockopt, end, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer);
+  }
   pthread_mutex_lock(&g_lock);
   const Answer a = call_passing(line[0], Op::fork, -1);
   syscall(SYS_close, line[0]);
