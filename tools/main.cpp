@@ -3,6 +3,7 @@
 //
 // Exit codes: 0 all passed, 1 an expectation failed, 2 a malformed script or bad usage.
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -332,6 +333,49 @@ void write_trace(const std::string& file, const fs::path& script, const std::str
     out << trace.to_text();
 }
 
+// A word as a POSIX shell reads it: as it is when it is plain, else in single quotes.
+std::string shell_word(std::string_view word) {
+  const bool plain = !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("/._-:,=+@%", c) != nullptr;
+  });
+  if (plain) return std::string(word);
+  std::string quoted = "'";
+  for (char c : word)
+    quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+// A duration as --max-time reads it, in its largest whole unit; 0 for none.
+std::string duration_word(muxlab::Duration d) {
+  using namespace std::chrono;
+  if (d == muxlab::infinite || d == muxlab::Duration::zero()) return "0";
+  if (d % minutes(1) == muxlab::Duration::zero()) return fmt::format("{}min", d / minutes(1));
+  if (d % seconds(1) == muxlab::Duration::zero()) return fmt::format("{}s", d / seconds(1));
+  if (d % milliseconds(1) == muxlab::Duration::zero())
+    return fmt::format("{}ms", d / milliseconds(1));
+  if (d % microseconds(1) == muxlab::Duration::zero())
+    return fmt::format("{}us", d / microseconds(1));
+  return fmt::format("{}ns", d / nanoseconds(1));
+}
+
+// The command that runs this one script on this one environment again, with the seed it used
+// and any bound or time scale that is not the default, since those change where a run fails.
+std::string replay_command(const std::string& script, const std::string& env,
+                           const muxlab::RunOptions& options) {
+  const muxlab::RunOptions defaults;
+  std::string command = fmt::format("muxlab run {} --env {} --seed {}", shell_word(script),
+                                    shell_word(env), options.seed);
+  if (options.time_scale != defaults.time_scale)
+    command += fmt::format(" --time-scale {}", options.time_scale);
+  if (options.max_time != defaults.max_time)
+    command += fmt::format(" --max-time {}", duration_word(options.max_time));
+  if (options.max_steps != defaults.max_steps)
+    command += fmt::format(" --max-steps {}", options.max_steps);
+  if (options.max_trace_records != defaults.max_trace_records)
+    command += fmt::format(" --max-trace-records {}", options.max_trace_records);
+  return command;
+}
+
 int run_scripts(const RunCommand& command) {
   std::vector<fs::path> scripts;
   if (!collect_scripts(command.paths, scripts)) return 2;
@@ -420,6 +464,8 @@ int run_scripts(const RunCommand& command) {
               "{}:{}:{}: on {}: {}\n  expected: {}\n  actual:   {}\n  trace around it:\n{}",
               f.where.file, f.where.line, f.where.column, env, f.step, f.expected, f.actual,
               f.trace_excerpt);
+        o.report +=
+            fmt::format("\n  replay: {}", replay_command(scenario.file, env, command.options));
         fmt::print("FAIL  {}  {}\n{}\n", scenario.file, env, o.report);
       }
       outcomes.push_back(std::move(o));
