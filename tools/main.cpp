@@ -50,7 +50,7 @@ constexpr std::string_view kRunUsage =
       the fake kernel runs them as written, in virtual time.
       --seed (default: $MUXLAB_SEED, else 1) seeds the fake kernel. --trace writes each run's
       trace: FILE.json as Chrome trace events (Perfetto), FILE.svg as a timeline, otherwise
-      text. --junit writes a JUnit XML report.
+      text; with several runs, one file each (FILE's stem.SCRIPT.ENV), each named as written. --junit writes a JUnit XML report.
       Each run stops as a failure of the step it is at when it reaches a bound: --max-time
       (default 60min; the environment's clock, virtual on the fake kernel), --max-steps (default
       10000000: script steps and scheduler turns) or --max-trace-records (default 4000000,
@@ -321,6 +321,8 @@ bool check_writable(std::string_view option, const fs::path& file) {
   return true;
 }
 
+// Writes the run's trace and says which file has it, as its name is made from the script's and
+// the environment's when a command runs several.
 void write_trace(const std::string& file, const fs::path& script, const std::string& env,
                  bool only_one, const muxlab::Trace& trace) {
   const fs::path target = trace_target(file, script, env, only_one);
@@ -331,6 +333,11 @@ void write_trace(const std::string& file, const fs::path& script, const std::str
     out << trace.to_svg(fmt::format("{} on {}", script.string(), env));
   else
     out << trace.to_text();
+  out.close();
+  if (out)
+    fmt::print("  trace: {}\n", target.string());
+  else
+    fmt::print(stderr, "muxlab: --trace {}: could not be written\n", target.string());
 }
 
 // A word as a POSIX shell reads it: as it is when it is plain, else in single quotes.
@@ -427,10 +434,8 @@ int run_scripts(const RunCommand& command) {
       const muxlab::ScenarioRun run = muxlab::run_scenario(scenario, env, command.options);
       Outcome o{scenario.file, env, Outcome::Verdict::passed, {}, {}, 0};
       o.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      if (!command.trace_file.empty() && run.trace && !run.skipped)
-        write_trace(command.trace_file, scenario.file, env, one_run, *run.trace);
       // Recorded before it is printed: a run whose line was printed is in a stopped run's report.
-      const std::lock_guard lock(finished.mutex);
+      std::unique_lock lock(finished.mutex);
       if (run.skipped) {
         ++skipped;
         o.verdict = Outcome::Verdict::skipped;
@@ -469,6 +474,9 @@ int run_scripts(const RunCommand& command) {
         fmt::print("FAIL  {}  {}\n{}\n", scenario.file, env, o.report);
       }
       outcomes.push_back(std::move(o));
+      lock.unlock();  // a trace of millions of records is written while a signal can stop it
+      if (!command.trace_file.empty() && run.trace && !run.skipped)
+        write_trace(command.trace_file, scenario.file, env, one_run, *run.trace);
       std::fflush(stdout);
     }
     if (ran == 0) skipped_everywhere.push_back(scenario.file);
