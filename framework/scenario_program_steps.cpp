@@ -1,6 +1,8 @@
 // The program steps, each verb's parse and run side by side: the built-in programs a script
 // starts, the time it lets pass, and what it expects of them (output, times, calls, handles).
 // Their rows are at the end. docs/scenarios.md is the reference.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "muxlab/format.hpp"
@@ -232,11 +234,30 @@ std::uint64_t count_calls(const Trace& trace, const std::string& program, bool w
   return n;
 }
 
+// Two outputs shown where they first differ: whole when both are short, else a few bytes either
+// side of that offset from each, so the lines line up to the difference however long they are.
+Difference output_difference(std::string_view expected, std::string_view actual) {
+  constexpr std::size_t kWhole = 64, kContext = 16;
+  const std::size_t offset = static_cast<std::size_t>(
+      std::mismatch(expected.begin(), expected.end(), actual.begin(), actual.end()).first -
+      expected.begin());
+  const bool whole = expected.size() <= kWhole && actual.size() <= kWhole;
+  auto around = [&](std::string_view bytes) {
+    if (whole) return fmt::format("\"{}\"", printable(bytes));
+    const std::size_t from = offset > kContext ? offset - kContext : 0;
+    const std::size_t to = std::min(bytes.size(), offset + kContext);
+    return fmt::format("{}\"{}\"{}", from > 0 ? "..." : "",
+                       printable(bytes.substr(from, to - from)), to < bytes.size() ? "..." : "");
+  };
+  return Difference{fmt::format("output {} ({} bytes)", around(expected), expected.size()),
+                    fmt::format("output {} ({} bytes), differing from byte {}", around(actual),
+                                actual.size(), offset)};
+}
+
 Mismatch expect(ScriptRunner& r, const ExpectOutput& e) {
   const std::string& output = r.program(e.program).context->output;
   if (output == e.output) return r.program_failure(e.program);
-  return Difference{fmt::format("output \"{}\"", printable(e.output)),
-                    fmt::format("output \"{}\"", printable(output))};
+  return output_difference(e.output, output);
 }
 
 Mismatch expect(ScriptRunner& r, const ExpectElapsed& e) {

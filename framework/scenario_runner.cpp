@@ -22,6 +22,9 @@ namespace {
 
 constexpr Duration kRealMinimumTolerance = std::chrono::milliseconds(4);
 
+// The trace records a failure shows: the last ones before it, the failing call's among them.
+constexpr std::size_t kFailureWindow = 40;
+
 // The run reached one of RunOptions' bounds: the step that was running fails with this message.
 struct LimitReached {
   std::string message;
@@ -67,7 +70,6 @@ ScenarioRun ScriptRunner::run(std::string_view env_name) {
   start_ = env_->clock().now();
 
   for (const Step& step : scenario_.steps) {
-    const std::size_t trace_mark = trace_->records().size();
     Mismatch mismatch;
     std::string limit;
     ++steps_;
@@ -89,13 +91,13 @@ ScenarioRun ScriptRunner::run(std::string_view env_name) {
     if (limit.empty() && !mismatch) limit = limit_reached();
     if (!limit.empty()) mismatch = Difference{"the run to stay within its limits", limit};
     if (mismatch) {
-      // Past a bound the trace is long: show its end, where the run was going.
+      // A step stops at the call that failed, so the trace's end is the failing point: its last
+      // records, with the steps before when this one made few. A step's start can be a million
+      // records earlier (a wait that spun for a second), far from what went wrong.
       const std::size_t end = trace_->records().size();
-      const std::size_t from =
-          !limit.empty() ? (end > 40 ? end - 40 : 0) : (trace_mark > 12 ? trace_mark - 12 : 0);
-      const std::size_t to = !limit.empty() ? end : std::min(end, trace_mark + 40);
+      const std::size_t from = end > kFailureWindow ? end - kFailureWindow : 0;
       fail(result, step.where, step.source, mismatch->expected, mismatch->actual,
-           trace_->to_text(from, to));
+           trace_->to_text(from, end));
       result.failure->limit = limit;
       break;
     }

@@ -3,6 +3,7 @@
 //
 // Exit codes: 0 all passed, 1 an expectation failed, 2 a malformed script or bad usage.
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -49,7 +50,7 @@ constexpr std::string_view kRunUsage =
       the fake kernel runs them as written, in virtual time.
       --seed (default: $MUXLAB_SEED, else 1) seeds the fake kernel. --trace writes each run's
       trace: FILE.json as Chrome trace events (Perfetto), FILE.svg as a timeline, otherwise
-      text. --junit writes a JUnit XML report.
+      text; with several runs, one file each (FILE's stem.SCRIPT.ENV), each named as written. --junit writes a JUnit XML report.
       Each run stops as a failure of the step it is at when it reaches a bound: --max-time
       (default 60min; the environment's clock, virtual on the fake kernel), --max-steps (default
       10000000: script steps and scheduler turns) or --max-trace-records (default 4000000,
@@ -320,6 +321,8 @@ bool check_writable(std::string_view option, const fs::path& file) {
   return true;
 }
 
+// Writes the run's trace and says which file has it, as its name is made from the script's and
+// the environment's when a command runs several.
 void write_trace(const std::string& file, const fs::path& script, const std::string& env,
                  bool only_one, const muxlab::Trace& trace) {
   const fs::path target = trace_target(file, script, env, only_one);
@@ -330,6 +333,54 @@ void write_trace(const std::string& file, const fs::path& script, const std::str
     out << trace.to_svg(fmt::format("{} on {}", script.string(), env));
   else
     out << trace.to_text();
+  out.close();
+  if (out)
+    fmt::print("  trace: {}\n", target.string());
+  else
+    fmt::print(stderr, "muxlab: --trace {}: could not be written\n", target.string());
+}
+
+// A word as a POSIX shell reads it: as it is when it is plain, else in single quotes.
+std::string shell_word(std::string_view word) {
+  const bool plain = !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("/._-:,=+@%", c) != nullptr;
+  });
+  if (plain) return std::string(word);
+  std::string quoted = "'";
+  for (char c : word)
+    quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+// A duration as --max-time reads it, in its largest whole unit; 0 for none.
+std::string duration_word(muxlab::Duration d) {
+  using namespace std::chrono;
+  if (d == muxlab::infinite || d == muxlab::Duration::zero()) return "0";
+  if (d % minutes(1) == muxlab::Duration::zero()) return fmt::format("{}min", d / minutes(1));
+  if (d % seconds(1) == muxlab::Duration::zero()) return fmt::format("{}s", d / seconds(1));
+  if (d % milliseconds(1) == muxlab::Duration::zero())
+    return fmt::format("{}ms", d / milliseconds(1));
+  if (d % microseconds(1) == muxlab::Duration::zero())
+    return fmt::format("{}us", d / microseconds(1));
+  return fmt::format("{}ns", d / nanoseconds(1));
+}
+
+// The command that runs this one script on this one environment again, with the seed it used
+// and any bound or time scale that is not the default, since those change where a run fails.
+std::string replay_command(const std::string& script, const std::string& env,
+                           const muxlab::RunOptions& options) {
+  const muxlab::RunOptions defaults;
+  std::string command = fmt::format("muxlab run {} --env {} --seed {}", shell_word(script),
+                                    shell_word(env), options.seed);
+  if (options.time_scale != defaults.time_scale)
+    command += fmt::format(" --time-scale {}", options.time_scale);
+  if (options.max_time != defaults.max_time)
+    command += fmt::format(" --max-time {}", duration_word(options.max_time));
+  if (options.max_steps != defaults.max_steps)
+    command += fmt::format(" --max-steps {}", options.max_steps);
+  if (options.max_trace_records != defaults.max_trace_records)
+    command += fmt::format(" --max-trace-records {}", options.max_trace_records);
+  return command;
 }
 
 int run_scripts(const RunCommand& command) {
@@ -383,10 +434,8 @@ int run_scripts(const RunCommand& command) {
       const muxlab::ScenarioRun run = muxlab::run_scenario(scenario, env, command.options);
       Outcome o{scenario.file, env, Outcome::Verdict::passed, {}, {}, 0};
       o.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      if (!command.trace_file.empty() && run.trace && !run.skipped)
-        write_trace(command.trace_file, scenario.file, env, one_run, *run.trace);
       // Recorded before it is printed: a run whose line was printed is in a stopped run's report.
-      const std::lock_guard lock(finished.mutex);
+      std::unique_lock lock(finished.mutex);
       if (run.skipped) {
         ++skipped;
         o.verdict = Outcome::Verdict::skipped;
@@ -420,9 +469,14 @@ int run_scripts(const RunCommand& command) {
               "{}:{}:{}: on {}: {}\n  expected: {}\n  actual:   {}\n  trace around it:\n{}",
               f.where.file, f.where.line, f.where.column, env, f.step, f.expected, f.actual,
               f.trace_excerpt);
+        o.report +=
+            fmt::format("\n  replay: {}", replay_command(scenario.file, env, command.options));
         fmt::print("FAIL  {}  {}\n{}\n", scenario.file, env, o.report);
       }
       outcomes.push_back(std::move(o));
+      lock.unlock();  // a trace of millions of records is written while a signal can stop it
+      if (!command.trace_file.empty() && run.trace && !run.skipped)
+        write_trace(command.trace_file, scenario.file, env, one_run, *run.trace);
       std::fflush(stdout);
     }
     if (ran == 0) skipped_everywhere.push_back(scenario.file);
