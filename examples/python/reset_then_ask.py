@@ -11,25 +11,13 @@ import hashlib
 import socket
 import struct
 import sys
-import time
+
+from waiting import wait_for_server
 
 
 def numbered(size):
     """What echo_servers.py answers to SIZE: 16-byte lines, each its own number, cut at size."""
     return b"".join(b"%015d\n" % i for i in range(size // 16 + 1))[:size]
-
-
-def wait_for_server(port):
-    """Connects (and hangs up) until someone listens: the server may start after us."""
-    give_up = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port)).close()
-            return
-        except ConnectionRefusedError:
-            if time.monotonic() > give_up:
-                raise SystemExit(f"nobody listens on port {port}")
-            time.sleep(0.01)
 
 
 def reset(port, request):

@@ -11,20 +11,9 @@ import socket
 import sys
 import time
 
+from waiting import wait_for_server
+
 REQUEST = b"GET / HTTP/1.0\r\n\r\n"
-
-
-def wait_for_server(port):
-    """Connects (and hangs up) until someone listens: the server may start after us."""
-    give_up = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port)).close()
-            return
-        except ConnectionRefusedError:
-            if time.monotonic() > give_up:
-                raise SystemExit(f"nobody listens on port {port}")
-            time.sleep(0.01)
 
 
 def ask(port, deadline):
